@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from .conftest import BASE_DIR
+
+PRODUCTION = {
+    "DEBUG": "False",
+    "SECRET_KEY": "k3Jd9-pq0ZmV7xRt2LwY8sBn4HcF6gAe1UiO5yTr0QpWzXc-7vKm2LsQ",
+    "ALLOWED_HOSTS": "traps.example.org",
+    "DATABASE_URL": "postgres://neaspec:secret@db.example.org:5432/neaspec",
+    "CELERY_BROKER_URL": "redis://redis.example.org:6379/0",
+}
+
+
+def manage(*args: str, **environment: str) -> subprocess.CompletedProcess:
+    # A production environment: nothing of this test run's own (such as the browser tests'
+    # DJANGO_ALLOW_ASYNC_UNSAFE) leaks into it.
+    leave_out = {*PRODUCTION, "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {key: value for key, value in os.environ.items() if key not in leave_out}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env | environment,
+        capture_output=True, text=True,
+    )  # fmt: skip
+
+
+def test_check_deploy_is_clean_when_configured_for_production():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = manage("check", **(PRODUCTION | {"SECRET_KEY": ""}))
+    assert result.returncode == 1
+    assert "SECRET_KEY must be set when DEBUG is False" in result.stderr
+
+
+def test_a_bad_setting_value_fails_loudly():
+    result = manage("check", DEBUG="maybe")
+    assert "Unexpected value DEBUG=maybe, use 'True' or 'False'" in result.stderr
