@@ -1,0 +1,775 @@
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Count, Exists, F, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class Country(models.TextChoices):
+    CN = "CN", _("China")
+    RU = "RU", _("Russia")
+    MN = "MN", _("Mongolia")
+    KR = "KR", _("Republic of Korea")
+    JP = "JP", _("Japan")
+    KP = "KP", _("Democratic People's Republic of Korea")
+
+
+class Sex(models.TextChoices):
+    # Camtrap DP observation sex.
+    FEMALE = "female", _("female")
+    MALE = "male", _("male")
+    UNKNOWN = "unknown", _("unknown")
+
+
+class Team(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    country = models.CharField(_("country"), max_length=2, choices=Country.choices)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        UPLOADER = "uploader", _("uploader")
+        REVIEWER = "reviewer", _("reviewer")
+        ADMIN = "admin", _("team admin")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    team = models.ForeignKey(
+        Team, models.CASCADE, related_name="memberships", verbose_name=_("team")
+    )
+    # A user may hold several roles in one team: one row per role.
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "team", "role"], name="unique_role_per_team"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.team} · {self.get_role_display()}"
+
+
+class SpeciesQuerySet(models.QuerySet):
+    def find(self, text: str) -> Species | None:
+        """The species a person or a card folder names: scientific name, short code, or common
+        name in any of our languages, ignoring case; the labels of find_labels() too."""
+        wanted = " ".join(text.split()).casefold()
+        if not wanted:
+            return None
+        for species in self:
+            if wanted in {name.casefold() for name in species.names()}:
+                return species
+        return None
+
+
+class Species(models.Model):
+    class Kind(models.TextChoices):
+        # Camtrap DP observationType.
+        ANIMAL = "animal", _("animal")
+        BLANK = "blank", _("blank")
+        HUMAN = "human", _("human")
+        VEHICLE = "vehicle", _("vehicle")
+        UNKNOWN = "unknown", _("unknown")
+
+    class IUCN(models.TextChoices):
+        EX = "EX", _("Extinct")
+        EW = "EW", _("Extinct in the Wild")
+        CR = "CR", _("Critically Endangered")
+        EN = "EN", _("Endangered")
+        VU = "VU", _("Vulnerable")
+        NT = "NT", _("Near Threatened")
+        LC = "LC", _("Least Concern")
+        DD = "DD", _("Data Deficient")
+        NE = "NE", _("Not Evaluated")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.ANIMAL)
+    scientific_name = models.CharField(_("scientific name"), max_length=200, blank=True)
+    # A team's short code for card folders, e.g. "PTA" (camtrapR's species folder names).
+    code = models.CharField(_("short code"), max_length=20, blank=True)
+    rank = models.CharField(_("taxon rank"), max_length=20, blank=True)
+    name_en = models.CharField(_("English name"), max_length=200)
+    name_zh = models.CharField(_("Chinese name"), max_length=200)
+    name_ru = models.CharField(_("Russian name"), max_length=200)
+    iucn_status = models.CharField(
+        _("IUCN Red List category"), max_length=2, choices=IUCN.choices, blank=True
+    )
+    # Exact coordinates of sightings of sensitive species are withheld from other teams.
+    is_sensitive = models.BooleanField(_("sensitive"), default=False)
+
+    objects = SpeciesQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["kind", "scientific_name", "name_en"]
+        verbose_name = _("species")
+        verbose_name_plural = _("species")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scientific_name"],
+                condition=Q(kind="animal"),
+                name="unique_scientific_name",
+            ),
+            models.UniqueConstraint(
+                fields=["kind"], condition=~Q(kind="animal"), name="one_row_per_non_animal_kind"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="animal") | ~Q(scientific_name=""),
+                name="animals_have_a_scientific_name",
+            ),
+            models.UniqueConstraint(
+                fields=["code"], condition=~Q(code=""), name="unique_species_code"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label()
+
+    def names(self) -> list[str]:
+        """Every name this species answers to, including its label in each language."""
+        names = [self.scientific_name, self.code, self.name_en, self.name_zh, self.name_ru]
+        names += [self.label(common) for common in (self.name_en, self.name_zh, self.name_ru)]
+        names += [self.get_kind_display(), self.kind] if self.kind != self.Kind.ANIMAL else []
+        return [name for name in names if name]
+
+    def label(self, common: str | None = None) -> str:
+        """ "Amur tiger (Panthera tigris altaica)": what the species field shows and accepts."""
+        common = common or self.common_name
+        return f"{common} ({self.scientific_name})" if self.scientific_name else common
+
+    @property
+    def record_name(self) -> str:
+        """The name in record tables and exports: scientific, or the class for non-animals."""
+        return self.scientific_name or self.name_en
+
+    @property
+    def common_name(self) -> str:
+        """The common name in the active language, falling back to English."""
+        language = get_language() or "en"
+        if language.startswith("zh"):
+            return self.name_zh or self.name_en
+        if language.startswith("ru"):
+            return self.name_ru or self.name_en
+        return self.name_en
+
+
+class Location(models.Model):
+    team = models.ForeignKey(Team, models.PROTECT, related_name="locations", verbose_name=_("team"))
+    name = models.CharField(_("name"), max_length=200)
+    # Blank until known: stations imported from card folders arrive without coordinates.
+    latitude = models.FloatField(
+        _("latitude"), null=True, blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )  # fmt: skip
+    longitude = models.FloatField(
+        _("longitude"), null=True, blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )  # fmt: skip
+    country = models.CharField(_("country"), max_length=2, choices=Country.choices)
+    habitat = models.TextField(_("habitat notes"), blank=True)
+    # Set once a sensitive species is recorded here: from then on other teams see this
+    # location only on a grid (protection.py), whatever species they look at, so that the
+    # station's exact place cannot be learnt from its deer.
+    has_sensitive_species = models.BooleanField(
+        _("a sensitive species was recorded here"), default=False
+    )
+
+    class Meta:
+        ordering = ["team", "name"]
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="unique_location_name_per_team"),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="location_latitude_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="location_longitude_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("%(value)s is not an IANA time zone name."), params={"value": value}
+        )
+
+
+class DeploymentQuerySet(models.QuerySet):
+    def visible_to(self, user) -> DeploymentQuerySet:
+        """Deployments of the teams the user belongs to (all of them for site admins)."""
+        if user.is_superuser:
+            return self
+        member = Membership.objects.filter(team=OuterRef("location__team"), user=user)
+        return self.filter(Exists(member))
+
+    def annotatable_by(self, user) -> DeploymentQuerySet:
+        """Deployments whose events the user may name: uploaders and reviewers of the team."""
+        roles = [Membership.Role.UPLOADER, Membership.Role.REVIEWER]
+        member = Membership.objects.filter(
+            team=OuterRef("location__team"), user=user, role__in=roles
+        )
+        return self.filter(Exists(member))
+
+    def uploadable_by(self, user) -> DeploymentQuerySet:
+        """Deployments of the teams where the user holds the uploader role."""
+        uploader = Membership.objects.filter(
+            team=OuterRef("location__team"), user=user, role=Membership.Role.UPLOADER
+        )
+        return self.filter(Exists(uploader))
+
+
+class Deployment(models.Model):
+    location = models.ForeignKey(
+        Location, models.PROTECT, related_name="deployments", verbose_name=_("location")
+    )
+    camera_make = models.CharField(_("camera make"), max_length=100, blank=True)
+    camera_model = models.CharField(_("camera model"), max_length=100, blank=True)
+    camera_serial = models.CharField(_("camera serial number"), max_length=100, blank=True)
+    start_at = models.DateTimeField(_("start"))
+    end_at = models.DateTimeField(_("end"), null=True, blank=True)
+    time_zone = models.CharField(
+        _("camera time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_timezone],
+        help_text=_("The IANA time zone the camera clock was set to, e.g. Asia/Vladivostok."),
+    )
+    clock_correction_seconds = models.IntegerField(
+        _("clock correction (seconds)"),
+        default=0,
+        help_text=_("Seconds to add to the camera clock to get the true time."),
+    )
+    event_gap_seconds = models.PositiveIntegerField(
+        _("event gap (seconds)"),
+        default=60,
+        help_text=_("Images closer together than this form one event."),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    objects = DeploymentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_at"]
+        verbose_name = _("deployment")
+        verbose_name_plural = _("deployments")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_at__isnull=True) | Q(end_at__gte=F("start_at")),
+                name="deployment_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.location} · {self.start_at:%Y-%m-%d}"
+
+    def to_utc(self, camera_time: dt.datetime, file_offset: str = "") -> dt.datetime | None:
+        """The true UTC instant of a camera clock reading, or None if its zone is unknown."""
+        corrected = camera_time + dt.timedelta(seconds=self.clock_correction_seconds)
+        if self.time_zone:
+            zone = zoneinfo.ZoneInfo(self.time_zone)
+        elif file_offset:
+            zone = dt.datetime.strptime(file_offset, "%z").tzinfo
+        else:
+            return None
+        return corrected.replace(tzinfo=zone).astimezone(dt.UTC)
+
+    def covers(self, instant: dt.datetime) -> bool:
+        """Whether the instant falls within the deployment's period."""
+        return self.start_at <= instant and (self.end_at is None or instant <= self.end_at)
+
+
+class UploadBatch(models.Model):
+    deployment = models.ForeignKey(
+        Deployment, models.PROTECT, related_name="batches", verbose_name=_("deployment")
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("upload batch")
+        verbose_name_plural = _("upload batches")
+
+    def __str__(self) -> str:
+        return _("Batch %(id)s") % {"id": self.pk}
+
+    def progress(self) -> dict:
+        """Counts of the batch's media per state, and of the files it skipped."""
+        counts = dict(self.media.order_by().values_list("state").annotate(count=Count("pk")))
+        states = {state: counts.get(state, 0) for state in Media.State.values}
+        skipped = dict(
+            self.skipped_files.order_by().values_list("reason").annotate(count=Count("pk"))
+        )
+        duplicates = skipped.pop(SkippedFile.Reason.DUPLICATE, 0)
+        return {
+            "states": states,
+            "total": sum(states.values()),
+            "duplicates": duplicates,
+            "skipped": sum(skipped.values()),
+            "done": states[Media.State.QUEUED] + states[Media.State.PROCESSING] == 0,
+        }
+
+
+class MediaQuerySet(models.QuerySet):
+    def visible_to(self, user) -> MediaQuerySet:
+        """Images of the user's teams, and of other teams' approved sightings."""
+        if user.is_superuser:
+            return self
+        own = Deployment.objects.visible_to(user)
+        approved = Sighting.objects.filter(
+            event=OuterRef("event"), review_status=Sighting.Review.APPROVED
+        )
+        return self.filter(Q(deployment__in=own) | Exists(approved))
+
+
+class Media(models.Model):
+    class State(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        PROCESSING = "processing", _("processing")
+        PROCESSED = "processed", _("processed")
+        FAILED = "failed", _("failed")
+
+    class TimeSource(models.TextChoices):
+        NONE = "", _("none")
+        DATETIME_ORIGINAL = "DateTimeOriginal", _("EXIF DateTimeOriginal")
+        CREATE_DATE = "CreateDate", _("EXIF CreateDate")
+        MAKER_NOTE = "MakerNote", _("maker note")
+        FILE_NAME = "FileName", _("file name")
+
+    class MoonPhase(models.IntegerChoices):
+        NEW = 0, _("new moon")
+        NEW_CRESCENT = 1, _("new crescent")
+        FIRST_QUARTER = 2, _("first quarter")
+        WAXING_GIBBOUS = 3, _("waxing gibbous")
+        FULL = 4, _("full moon")
+        WANING_GIBBOUS = 5, _("waning gibbous")
+        LAST_QUARTER = 6, _("last quarter")
+        OLD_CRESCENT = 7, _("old crescent")
+
+    batch = models.ForeignKey(
+        UploadBatch, models.CASCADE, related_name="media", verbose_name=_("upload batch")
+    )
+    # Also reachable through the batch; kept here for the deployment's timeline index.
+    deployment = models.ForeignKey(
+        Deployment, models.PROTECT, related_name="media", verbose_name=_("deployment")
+    )
+    # Unique across the whole exchange: the same file in two deployments is an upload mistake.
+    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
+    file = models.FileField(_("file"), max_length=255)
+    original_name = models.CharField(_("original file name"), max_length=255)
+    # The folder inside the card or archive, e.g. "StationA/PBE" (camtrapR's layout).
+    folder = models.CharField(_("folder"), max_length=1024, blank=True)
+    file_size = models.BigIntegerField(_("size (bytes)"))
+
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    # A fixed English sentence, translated when shown, and untranslated detail (numbers,
+    # the library's own message).
+    failure_reason = models.TextField(_("failure reason"), blank=True)
+    failure_detail = models.TextField(_("failure detail"), blank=True)
+    attempt_count = models.PositiveSmallIntegerField(_("processing attempts"), default=0)
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now, editable=False)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
+    # The camera clock reading as the file states it (ISO 8601, no zone), and the true UTC
+    # instant derived from it with the deployment's time zone and clock correction.
+    camera_time = models.CharField(_("camera time"), max_length=32, blank=True)
+    camera_offset = models.CharField(_("camera UTC offset"), max_length=6, blank=True)
+    capture_time_source = models.CharField(
+        _("capture time source"), max_length=20, choices=TimeSource.choices, blank=True
+    )
+    captured_at = models.DateTimeField(_("captured at (UTC)"), null=True, blank=True)
+    is_outside_deployment = models.BooleanField(_("outside the deployment period"), default=False)
+
+    make = models.CharField(_("make"), max_length=255, blank=True)
+    model = models.CharField(_("model"), max_length=255, blank=True)
+    serial_number = models.CharField(_("serial number"), max_length=255, blank=True)
+    orientation = models.PositiveSmallIntegerField(_("orientation"), null=True, blank=True)
+    exposure_time = models.FloatField(_("exposure time (s)"), null=True, blank=True)
+    iso = models.PositiveIntegerField(_("ISO"), null=True, blank=True)
+    flash = models.PositiveSmallIntegerField(_("flash"), null=True, blank=True)
+    gps_latitude = models.FloatField(_("GPS latitude"), null=True, blank=True)
+    gps_longitude = models.FloatField(_("GPS longitude"), null=True, blank=True)
+    gps_altitude = models.FloatField(_("GPS altitude (m)"), null=True, blank=True)
+    image_description = models.TextField(_("image description"), blank=True)
+
+    temperature = models.SmallIntegerField(_("temperature (°C)"), null=True, blank=True)
+    moon_phase = models.PositiveSmallIntegerField(
+        _("moon phase"), choices=MoonPhase.choices, null=True, blank=True
+    )
+    trigger_mode = models.CharField(_("trigger mode"), max_length=20, blank=True)
+    sequence_number = models.PositiveIntegerField(_("image in sequence"), null=True, blank=True)
+    sequence_length = models.PositiveIntegerField(_("images in sequence"), null=True, blank=True)
+    event_number = models.PositiveIntegerField(_("event number"), null=True, blank=True)
+    user_label = models.CharField(_("camera label"), max_length=255, blank=True)
+    maker_note_time = models.CharField(_("maker-note time"), max_length=32, blank=True)
+
+    exif = models.JSONField(_("raw EXIF tags"), default=dict, blank=True)
+    # Metadata problems that did not stop the file from being processed.
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)
+    thumbnail = models.FileField(_("thumbnail"), max_length=255, blank=True)
+    preview = models.FileField(_("preview"), max_length=255, blank=True)
+
+    # Set once processed with a capture time: the sequence this image belongs to.
+    event = models.ForeignKey(
+        "Event", models.SET_NULL, null=True, blank=True, related_name="media",
+        verbose_name=_("event"),
+    )  # fmt: skip
+    # The species its card folder names (camtrapR's Station/Species layout), once the batch's
+    # folder names are mapped.
+    folder_species = models.ForeignKey(
+        Species, models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("species of its folder"),
+    )  # fmt: skip
+
+    objects = MediaQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["deployment", "captured_at", "camera_time", "pk"]
+        verbose_name = _("media")
+        verbose_name_plural = _("media")
+        indexes = [
+            # The deployment's media list, in time order.
+            models.Index(fields=["deployment", "captured_at"], name="media_deployment_time"),
+            # Batch progress: counts per state.
+            models.Index(fields=["batch", "state"], name="media_batch_state"),
+            # An event's images, in time order.
+            models.Index(fields=["event", "captured_at"], name="media_event_time"),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def has_capture_time(self) -> bool:
+        return bool(self.camera_time)
+
+    @property
+    def exposure_time_label(self) -> str:
+        """The exposure as photographers write it: "1/30 s" below a second, else "2.5 s"."""
+        if not self.exposure_time:
+            return ""
+        if self.exposure_time < 1:
+            return f"1/{round(1 / self.exposure_time)} s"
+        return f"{self.exposure_time:g} s"
+
+    @property
+    def trigger_mode_label(self) -> str:
+        return str(TRIGGER_MODES.get(self.trigger_mode, self.trigger_mode))
+
+    @property
+    def flash_fired(self) -> bool | None:
+        # EXIF Flash is a bit field; bit 0 says whether the flash fired.
+        return None if self.flash is None else bool(self.flash & 1)
+
+    def derive_capture_instant(self) -> None:
+        """The UTC instant and the out-of-period flag, from the camera time and deployment."""
+        self.captured_at = None
+        if self.camera_time:
+            camera_time = dt.datetime.fromisoformat(self.camera_time)
+            self.captured_at = self.deployment.to_utc(camera_time, self.camera_offset)
+        self.is_outside_deployment = self.captured_at is not None and not self.deployment.covers(
+            self.captured_at
+        )
+
+    def mark_failed(self, reason: str, detail: str = "") -> None:
+        self.state = self.State.FAILED
+        self.failure_reason = reason
+        self.failure_detail = detail
+        self.processed_at = timezone.now()
+        self.save(update_fields=["state", "failure_reason", "failure_detail", "processed_at"])
+
+
+# Reconyx trigger codes (ExifTool's Reconyx.pm); other codes are shown as written.
+TRIGGER_MODES = {"M": _("motion"), "T": _("time lapse"), "P": _("point and shoot")}
+
+
+class SkippedFile(models.Model):
+    class Reason(models.TextChoices):
+        DUPLICATE = "duplicate", _("duplicate of a file already uploaded")
+        NOT_AN_IMAGE = "not_an_image", _("not an image")
+        UNSAFE_PATH = "unsafe_path", _("unsafe path in archive")
+        ARCHIVE_LIMIT = "archive_limit", _("archive limit reached")
+        BROKEN_ARCHIVE = "broken_archive", _("broken archive")
+
+    batch = models.ForeignKey(
+        UploadBatch, models.CASCADE, related_name="skipped_files", verbose_name=_("upload batch")
+    )
+    name = models.CharField(_("name"), max_length=1024)
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    detail = models.TextField(_("detail"), blank=True)
+    duplicate_of = models.ForeignKey(
+        Media,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("duplicate of"),
+    )
+
+    class Meta:
+        ordering = ["batch", "pk"]
+        verbose_name = _("skipped file")
+        verbose_name_plural = _("skipped files")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Event(models.Model):
+    """A sequence: consecutive images of one deployment closer together than its gap."""
+
+    deployment = models.ForeignKey(
+        Deployment, models.CASCADE, related_name="events", verbose_name=_("deployment")
+    )
+    start_at = models.DateTimeField(_("start"))
+    end_at = models.DateTimeField(_("end"))
+    media_count = models.PositiveIntegerField(_("images"), default=0)
+
+    class Meta:
+        ordering = ["deployment", "start_at", "pk"]
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        indexes = [
+            # Stepping through a deployment's events, and finding those an image touches.
+            models.Index(fields=["deployment", "start_at", "id"], name="event_deployment_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deployment.location} · {self.start_at:%Y-%m-%d %H:%M:%S}"
+
+    def placement(self) -> dict:
+        """Where and when the event is, as copied onto its sightings for browsing."""
+        zone = zoneinfo.ZoneInfo(self.deployment.time_zone or "UTC")
+        local = self.start_at.astimezone(zone)
+        return {
+            "observed_at": self.start_at,
+            "location_id": self.deployment.location_id,
+            "local_date": local.date(),
+            "local_minute": local.hour * 60 + local.minute,
+        }
+
+
+class Individual(models.Model):
+    """A known animal, e.g. a tiger told apart by its stripes, shared across borders."""
+
+    species = models.ForeignKey(
+        Species, models.PROTECT, related_name="individuals", verbose_name=_("species")
+    )
+    code = models.CharField(_("code"), max_length=50, unique=True, help_text=_("e.g. PT-RU-042"))
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, blank=True)
+    team = models.ForeignKey(
+        Team, models.PROTECT, related_name="individuals", verbose_name=_("named by")
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    reference_media = models.ManyToManyField(
+        Media, blank=True, related_name="+", verbose_name=_("reference images")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("individual")
+        verbose_name_plural = _("individuals")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}".strip()
+
+
+class SightingQuerySet(models.QuerySet):
+    def visible_to(self, user) -> SightingQuerySet:
+        """The pooled records: the user's teams' at any review status, others' once approved."""
+        if user.is_superuser:
+            return self
+        mine = Location.objects.filter(team__memberships__user=user)
+        return self.filter(Q(location__in=mine) | Q(review_status=Sighting.Review.APPROVED))
+
+
+class Sighting(models.Model):
+    """What an event shows (a Camtrap DP observation); species None means not named yet."""
+
+    class Method(models.TextChoices):
+        HUMAN = "human", _("by a person")
+        FOLDER = "folder", _("from the folder name")
+        IMPORTED = "imported", _("imported")
+        MACHINE = "machine", _("by a machine")
+
+    class Review(models.TextChoices):
+        PENDING = "pending", _("waiting for review")
+        APPROVED = "approved", _("approved")
+        RETURNED = "returned", _("returned to the uploader")
+        REJECTED = "rejected", _("rejected")
+
+    class LifeStage(models.TextChoices):
+        ADULT = "adult", _("adult")
+        SUBADULT = "subadult", _("subadult")
+        JUVENILE = "juvenile", _("juvenile")
+
+    event = models.ForeignKey(
+        Event, models.CASCADE, related_name="sightings", verbose_name=_("event")
+    )
+    species = models.ForeignKey(
+        Species, models.PROTECT, null=True, blank=True, related_name="sightings",
+        verbose_name=_("species"),
+    )  # fmt: skip
+    count = models.PositiveIntegerField(_("count"), null=True, blank=True)
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, blank=True)
+    life_stage = models.CharField(
+        _("life stage"), max_length=10, choices=LifeStage.choices, blank=True
+    )
+    behaviour = models.CharField(_("behaviour"), max_length=255, blank=True)
+    individual = models.ForeignKey(
+        Individual, models.PROTECT, null=True, blank=True, related_name="sightings",
+        verbose_name=_("individual"),
+    )  # fmt: skip
+    comment = models.TextField(_("comment"), blank=True)
+    classified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("classified by"),
+    )  # fmt: skip
+    classified_at = models.DateTimeField(_("classified at"), null=True, blank=True)
+    classification_method = models.CharField(
+        _("classified how"), max_length=10, choices=Method.choices, blank=True
+    )
+    review_status = models.CharField(
+        _("review status"), max_length=10, choices=Review.choices, default=Review.PENDING
+    )
+    # camtrapR's rule with the site's settings (INDEPENDENCE_*), kept up to date by a task.
+    is_independent = models.BooleanField(_("independent detection"), default=False)
+    # Copied from the event (Event.placement) so that a million sightings filter and sort on
+    # their own indexes: the start, the location, and the local date and minute of the day.
+    observed_at = models.DateTimeField(_("observed at (UTC)"))
+    location = models.ForeignKey(
+        Location, models.PROTECT, related_name="sightings", verbose_name=_("location")
+    )
+    local_date = models.DateField(_("local date"))
+    local_minute = models.PositiveSmallIntegerField(_("local time of day (minutes)"))
+    # Raised by every save: a save that names an older version lost a race and is refused.
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    objects = SightingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["event", "pk"]
+        verbose_name = _("sighting")
+        verbose_name_plural = _("sightings")
+        indexes = [
+            # The time series of one species, for independence and the record table.
+            models.Index(fields=["species", "event"], name="sighting_species_event"),
+            # The browser's default order and its keyset pages.
+            models.Index(fields=["-observed_at", "-id"], name="sighting_browse"),
+            # The browser filtered by species or by location, in its order.
+            models.Index(fields=["species", "-observed_at", "-id"], name="sighting_browse_species"),
+            models.Index(
+                fields=["location", "-observed_at", "-id"], name="sighting_browse_location"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.species) if self.species else str(_("not named yet"))
+
+    @property
+    def is_draft(self) -> bool:
+        return self.species_id is None
+
+
+class SightingChange(models.Model):
+    """One change to a sighting: who, when, how, and each field's value before and after."""
+
+    sighting = models.ForeignKey(
+        Sighting, models.CASCADE, related_name="changes", verbose_name=_("sighting")
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("changed by"),
+    )  # fmt: skip
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    method = models.CharField(_("how"), max_length=10, choices=Sighting.Method.choices, blank=True)
+    # {"species": ["", "Amur tiger (Panthera tigris altaica)"], "count": ["", "2"]}
+    changes = models.JSONField(_("changes"), default=dict)
+
+    class Meta:
+        ordering = ["sighting", "changed_at", "pk"]
+        verbose_name = _("sighting change")
+        verbose_name_plural = _("sighting changes")
+
+    def __str__(self) -> str:
+        return f"{self.sighting_id} {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+class BatchFolder(models.Model):
+    """A species folder name found in an upload batch, and what it was taken to mean."""
+
+    batch = models.ForeignKey(
+        UploadBatch, models.CASCADE, related_name="folders", verbose_name=_("upload batch")
+    )
+    name = models.CharField(_("folder name"), max_length=255)
+    species = models.ForeignKey(
+        Species, models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("species"),
+    )  # fmt: skip
+    is_ignored = models.BooleanField(_("ignored"), default=False)
+
+    class Meta:
+        ordering = ["batch", "name"]
+        verbose_name = _("batch folder")
+        verbose_name_plural = _("batch folders")
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "name"], name="unique_folder_per_batch"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_answered(self) -> bool:
+        return self.is_ignored or self.species_id is not None
+
+
+class PendingIndependence(models.Model):
+    """A location's species whose independent detections must be worked out again.
+
+    One row however many sightings changed: a burst of changes (a card being named) costs
+    one recomputation, not one per change.
+    """
+
+    location = models.ForeignKey(Location, models.CASCADE, related_name="+")
+    species = models.ForeignKey(Species, models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["location", "species"], name="unique_pending_series"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.location_id}/{self.species_id}"
