@@ -1,0 +1,126 @@
+"""Previews and thumbnails of an image, made with one DCT-scaled decode."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils.translation import gettext_noop
+from PIL import Image
+
+PREVIEW_SIDE = 1600
+# A DCT-scaled decode smaller than this is too coarse for a preview; decode one step
+# larger and resample down to PREVIEW_SIDE instead.
+PREVIEW_MIN_SIDE = 960
+THUMBNAIL_SIDE = 320
+BICUBIC = Image.Resampling.BICUBIC
+
+# EXIF orientation -> the transpose that makes the image upright (as ImageOps.exif_transpose).
+UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+class ImageError(Exception):
+    """The pixels cannot be decoded; reason is a fixed sentence, detail is free text."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(reason, detail)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class Derivatives:
+    preview: bytes  # JPEG, long side at most PREVIEW_SIDE
+    thumbnail: bytes  # JPEG, long side at most THUMBNAIL_SIDE
+
+
+def render_derivatives(data: bytes) -> Derivatives:
+    """Decode the image once and encode an upright preview and thumbnail from it."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return _render(image)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        # Pillow reports truncated and corrupt JPEG data as OSError from load().
+        raise ImageError(gettext_noop("The image data is truncated or corrupt."), str(exc)) from exc
+
+
+def store_derivatives(derivatives: Derivatives, sha256: str) -> tuple[str, str]:
+    """Write the derivatives to storage under names derived from the original's hash."""
+    preview = default_storage.save(
+        f"previews/{sha256[:2]}/{sha256}.jpg", ContentFile(derivatives.preview)
+    )
+    thumbnail = default_storage.save(
+        f"thumbnails/{sha256[:2]}/{sha256}.jpg", ContentFile(derivatives.thumbnail)
+    )
+    return preview, thumbnail
+
+
+def dct_scale(size: tuple[int, int]) -> int:
+    """The JPEG DCT reduction (1, 2, 4 or 8) to decode at for a preview of this image."""
+    long_side = max(size)
+    scale = 1
+    while scale < 8 and -(-long_side // scale) > PREVIEW_SIDE:
+        scale *= 2
+    if scale > 1 and -(-long_side // scale) < PREVIEW_MIN_SIDE:
+        scale //= 2
+    return scale
+
+
+def _orientation(image: Image.Image) -> int | None:
+    # Pillow's view of the file, not the EXIF tag as written: pillow-heif hands out HEIC
+    # pixels already upright and reports orientation 1, so they are not turned twice.
+    try:
+        return image.getexif().get(0x0112)
+    except Exception:  # a damaged EXIF block must not cost the image its derivatives
+        return None
+
+
+def _render(image: Image.Image) -> Derivatives:
+    # Everything happens while the file is open: closing it frees the decoded pixels.
+    orientation = _orientation(image)
+    preview = _decode_preview(image)
+    if orientation in UPRIGHT:
+        preview = preview.transpose(UPRIGHT[orientation])
+    # From the preview, not the original: no second decode. A 320 px thumbnail loses nothing
+    # to the cheaper integer reduction first (reducing_gap=1).
+    thumbnail = preview.resize(_fit(preview.size, THUMBNAIL_SIDE), BICUBIC, reducing_gap=1.0)
+    return Derivatives(preview=_encode(preview, 85), thumbnail=_encode(thumbnail, 80))
+
+
+def _decode_preview(image: Image.Image) -> Image.Image:
+    # Decoding is most of the cost of an image and resampling most of the rest
+    # (PERFORMANCE.md): libjpeg scales while decoding, and a preview at a DCT size needs no
+    # resampling at all.
+    scale = dct_scale(image.size)
+    if image.format == "JPEG" and scale > 1:
+        image.draft("RGB", (image.width // scale, image.height // scale))
+    image.load()
+    preview = image if image.mode in ("RGB", "L") else image.convert("RGB")
+    if max(preview.size) > PREVIEW_SIDE:
+        preview = preview.resize(_fit(preview.size, PREVIEW_SIDE), BICUBIC, reducing_gap=2.0)
+    return preview
+
+
+def _fit(size: tuple[int, int], side: int) -> tuple[int, int]:
+    """The size within side × side with the same aspect ratio; never larger than size."""
+    width, height = size
+    if max(size) <= side:
+        return size
+    scale = side / max(size)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _encode(image: Image.Image, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()

@@ -1,0 +1,112 @@
+"""The pipeline for one media file: metadata, time correction, derivatives, state."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from sightings import derivatives, events, exif
+from sightings.models import Media
+
+logger = logging.getLogger(__name__)
+
+# A file whose processing killed its worker this many times is not tried again.
+MAX_ATTEMPTS = 3
+
+METADATA_FIELDS = (
+    "width", "height", "capture_time_source", "camera_offset", "make", "model",
+    "serial_number", "orientation", "exposure_time", "iso", "flash", "gps_latitude",
+    "gps_longitude", "gps_altitude", "image_description", "temperature", "moon_phase",
+    "trigger_mode", "sequence_number", "sequence_length", "event_number", "user_label",
+    "warnings",
+)  # fmt: skip
+# Only what processing sets: other fields (such as the species of the image's folder) may
+# have changed since the worker loaded the row.
+PROCESSED_FIELDS = (
+    *METADATA_FIELDS, "camera_time", "maker_note_time", "exif", "captured_at",
+    "is_outside_deployment", "preview", "thumbnail", "state", "failure_reason",
+    "failure_detail", "processed_at",
+)  # fmt: skip
+
+
+@dataclass
+class Analysis:
+    metadata: exif.Metadata
+    derivatives: derivatives.Derivatives
+
+
+def analyse(data: bytes, name: str) -> Analysis:
+    """Read the metadata and render the derivatives of one file's bytes."""
+    metadata = exif.read_metadata(data, name, max_pixels=settings.MAX_IMAGE_PIXELS)
+    rendered = derivatives.render_derivatives(data)
+    return Analysis(metadata, rendered)
+
+
+def process_media(media: Media) -> None:
+    """Process one queued media, leaving it processed or failed with a reason."""
+    if not _start(media):
+        return
+    try:
+        with media.file.open("rb") as file:
+            analysis = analyse(file.read(), media.original_name)
+    except (exif.MetadataError, derivatives.ImageError) as exc:
+        logger.info("Media %s failed: %s %s", media.pk, exc.reason, exc.detail)
+        media.mark_failed(exc.reason, exc.detail)
+        return
+    except FileNotFoundError as exc:
+        media.mark_failed(gettext_noop("The uploaded file is missing from storage."), str(exc))
+        return
+    except Exception as exc:
+        # Nothing may stay "processing" for ever; Celery logs the traceback.
+        media.mark_failed(
+            gettext_noop("Processing failed because of an unexpected error."),
+            f"{type(exc).__name__}: {exc}",
+        )
+        raise
+    media.preview, media.thumbnail = derivatives.store_derivatives(
+        analysis.derivatives, media.sha256
+    )
+    _fill(media, analysis.metadata)
+    # Saved and grouped together, so whoever waits for a batch finds its events too; under
+    # the deployment's lock, taken first as by everyone changing its images (no deadlock).
+    with transaction.atomic():
+        events.lock(media.deployment_id)
+        media.save(update_fields=PROCESSED_FIELDS)
+        events.group_media(media)
+
+
+def _start(media: Media) -> bool:
+    # PROCESSING is accepted too: the message is delivered again when a worker died on it.
+    started = Media.objects.filter(
+        pk=media.pk, state__in=[Media.State.QUEUED, Media.State.PROCESSING]
+    ).update(state=Media.State.PROCESSING, attempt_count=F("attempt_count") + 1)
+    if not started:
+        return False
+    # The row was loaded just before; counting on from it saves a query per image.
+    media.state = Media.State.PROCESSING
+    media.attempt_count += 1
+    if media.attempt_count > MAX_ATTEMPTS:
+        media.mark_failed(
+            gettext_noop("Processing was interrupted too many times (the worker stopped)."),
+            f"{media.attempt_count - 1} attempts",
+        )
+        return False
+    return True
+
+
+def _fill(media: Media, metadata: exif.Metadata) -> None:
+    for name in METADATA_FIELDS:
+        setattr(media, name, getattr(metadata, name))
+    media.camera_time = metadata.camera_time.isoformat() if metadata.camera_time else ""
+    media.maker_note_time = metadata.maker_note_time.isoformat() if metadata.maker_note_time else ""
+    media.exif = metadata.tags
+    media.derive_capture_instant()
+    media.state = Media.State.PROCESSED
+    media.failure_reason = media.failure_detail = ""
+    media.processed_at = timezone.now()

@@ -1,0 +1,65 @@
+"""Celery tasks: thin wrappers that load a row and call one concern function."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.utils.translation import gettext_noop
+
+logger = logging.getLogger(__name__)
+
+
+# Every task here is idempotent (the media's state guards processing, derivative names come
+# from the hash, regrouping and independence recompute from the data), so each is
+# acknowledged only when done and queued again if its worker process dies on it. Retries
+# are for a lost database connection only: a bad file fails once, with its reason.
+IDEMPOTENT = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": True,
+    "retry_backoff_max": 60,
+    "max_retries": 5,
+}
+
+
+@shared_task(**IDEMPOTENT)
+def process_media(media_id: int) -> None:
+    """Extract metadata and make derivatives for one uploaded file."""
+    from sightings import processing
+    from sightings.models import Media
+
+    media = Media.objects.select_related("deployment").filter(pk=media_id).first()
+    if media is None:
+        logger.warning("Media %s no longer exists; nothing to process", media_id)
+        return
+    try:
+        processing.process_media(media)
+    except SoftTimeLimitExceeded:
+        limit = f"{settings.CELERY_TASK_SOFT_TIME_LIMIT} s"
+        media.mark_failed(gettext_noop("Processing took longer than the time limit."), limit)
+
+
+@shared_task(**IDEMPOTENT)
+def update_independence(location_id: int, species_id: int) -> None:
+    """Work out again which sightings of a species at a location are independent."""
+    from sightings import independence
+
+    independence.update_series(location_id, species_id)
+
+
+@shared_task(**IDEMPOTENT)
+def regroup_deployment(deployment_id: int) -> None:
+    """Correct a deployment's capture times and regroup its events after its clock changed."""
+    from sightings import events
+    from sightings.models import Deployment
+
+    deployment = Deployment.objects.filter(pk=deployment_id).first()
+    if deployment is None:
+        logger.warning("Deployment %s no longer exists; nothing to regroup", deployment_id)
+        return
+    events.regroup_deployment(deployment)

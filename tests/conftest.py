@@ -1,0 +1,213 @@
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import os
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+
+from neaspec_traps.celery import app as celery_app
+from sightings.management.commands.rundev import worker_command
+from sightings.models import Country, Deployment, Location, Membership, Team
+
+# Shared test images and references live beside the repository (../shared).
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+TESTDATA = SHARED / "testdata"
+CAMTRAPR = TESTDATA / "camera-trap" / "camtrapR"
+BASE_DIR = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def media_root(tmp_path_factory) -> Path:
+    # One folder for the whole session, because the worker process shares it.
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, media_root: Path) -> None:
+    settings.MEDIA_ROOT = media_root
+    settings.FILE_UPLOAD_TEMP_DIR = media_root / "incoming"
+    settings.FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
+    # For speed:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    # The worker is another process, so a SQLite test database must be a file, not memory.
+    database = connection.settings_dict
+    if database["ENGINE"].endswith("sqlite3"):
+        database.setdefault("TEST", {})["NAME"] = str(BASE_DIR / "var" / "test.sqlite3")
+
+
+@pytest.fixture
+def catalogue(transactional_db) -> None:
+    """The species catalogue, again: a transactional test empties the tables after it, data
+    migrations included."""
+    from django.apps import apps
+
+    importlib.import_module("sightings.migrations.0002_species_catalogue").seed_species(apps, None)
+
+
+# The cast. Alice uploads for a Chinese team; Boris reviews for a Russian team and may not
+# upload anywhere; Charlie has an account but no team; the site admin runs the installation.
+
+
+@pytest.fixture
+def cn_team(db) -> Team:
+    return Team.objects.create(name="Hunchun", country=Country.CN)
+
+
+@pytest.fixture
+def ru_team(db) -> Team:
+    return Team.objects.create(name="Land of the Leopard", country=Country.RU)
+
+
+@pytest.fixture
+def cn_deployment(cn_team: Team) -> Deployment:
+    location = Location.objects.create(
+        team=cn_team, name="HC-07", latitude=43.0853, longitude=130.9564, country=Country.CN
+    )
+    return Deployment.objects.create(
+        location=location,
+        start_at=dt.datetime(2009, 4, 1, tzinfo=dt.UTC),
+        end_at=dt.datetime(2009, 6, 1, tzinfo=dt.UTC),
+        time_zone="Asia/Shanghai",
+    )
+
+
+@pytest.fixture
+def ru_deployment(ru_team: Team) -> Deployment:
+    location = Location.objects.create(
+        team=ru_team, name="KP-12", latitude=43.1017, longitude=131.4852, country=Country.RU
+    )
+    return Deployment.objects.create(
+        location=location,
+        start_at=dt.datetime(2021, 3, 27, tzinfo=dt.UTC),
+        time_zone="Asia/Vladivostok",
+    )
+
+
+@pytest.fixture
+def alice(django_user_model, cn_team: Team):
+    user = django_user_model.objects.create_user("alice", password="password")
+    Membership.objects.create(user=user, team=cn_team, role=Membership.Role.UPLOADER)
+    return user
+
+
+@pytest.fixture
+def boris(django_user_model, ru_team: Team):
+    user = django_user_model.objects.create_user("boris", password="password")
+    Membership.objects.create(user=user, team=ru_team, role=Membership.Role.REVIEWER)
+    return user
+
+
+@pytest.fixture
+def charlie(django_user_model):
+    return django_user_model.objects.create_user("charlie", password="password")
+
+
+@pytest.fixture
+def site_admin(django_user_model):
+    return django_user_model.objects.create_superuser("site-admin", password="password")
+
+
+# A real Celery worker: the project's own worker command in its own process, on the broker
+# the settings name (Redis in CI), using the test database and media folder.
+
+
+@pytest.fixture(scope="session", autouse=True)
+def celery_queue() -> Iterator[str]:
+    # A queue of its own keeps a developer's running worker, and stale messages of earlier
+    # runs, away from the test worker.
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    celery_app.conf.task_default_queue = queue
+    yield queue
+    with celery_app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(queue)
+
+
+@contextmanager
+def running_worker(queue: str, media_root: Path, concurrency: int = 1) -> Iterator[WorkerProcess]:
+    environment = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "MEDIA_ROOT": str(media_root),
+        "FILE_UPLOAD_TEMP_DIR": str(media_root / "incoming"),
+        "CELERY_QUEUE": queue,  # the worker's own tasks (independence) go there too
+    }
+    command = worker_command(concurrency) + ["--without-gossip", "--without-mingle"]
+    process = subprocess.Popen(
+        command, env=environment, cwd=BASE_DIR, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    worker = WorkerProcess(process)
+    try:
+        worker.wait_for_log("ready.")
+        yield worker
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+class WorkerProcess:
+    """A worker process and what it has logged so far."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.process = process
+        self.log: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.log.append(line)
+
+    def text(self) -> str:
+        return "".join(self.log)
+
+    def wait_for_log(self, text: str, timeout: float = 60) -> None:
+        wait_until(lambda: text in self.text(), timeout, self.text())
+
+    def child_pids(self) -> list[int]:
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()]
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, celery_queue, media_root):
+    with running_worker(celery_queue, media_root) as worker:
+        yield worker
+
+
+def _database_url() -> str:
+    database = connection.settings_dict
+    if database["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{database['NAME']}"
+    user = quote(database["USER"] or "", safe="")
+    password = quote(database["PASSWORD"] or "", safe="")
+    credentials = f"{user}:{password}@" if user else ""
+    return (
+        f"postgres://{credentials}{database['HOST'] or 'localhost'}:{database['PORT'] or 5432}"
+        f"/{database['NAME']}"
+    )
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 60, context: str = "") -> None:
+    """Poll until the condition holds; fail the test after the timeout."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"Timed out after {timeout} s waiting.\n{context[-4000:]}")
+        time.sleep(0.1)

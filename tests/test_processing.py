@@ -1,0 +1,265 @@
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.core.files import File
+from django.core.files.storage import default_storage
+from PIL import Image
+
+from neaspec_traps.celery import app as celery_app
+from sightings import ingest, tasks
+from sightings.models import Media
+
+from .conftest import TESTDATA, running_worker, wait_until
+
+HYPERFIRE_2 = TESTDATA / "camera-trap/camtrap-dp-example/media/20210531082538-RCNX0031.JPG"
+TRUNCATED = TESTDATA / "camera-trap/speciesnet/test_data/african_elephants_truncated_file.jpg"
+ROTATED = TESTDATA / "exif-samples/jpg/orientation/landscape_6.jpg"
+HEIC = TESTDATA / "exif-samples/heic/mobile/iphone_13_pro_max.HEIC"
+CAMTRAPR_STATION_B = TESTDATA / "camera-trap/camtrapR/sample_images_species_dir/StationB"
+
+
+def add(deployment, user, path: Path, data: bytes | None = None, name: str = "") -> Media:
+    """Put a file into a new batch through the upload code, as the upload page does."""
+    data = path.read_bytes() if data is None else data
+    batch = deployment.batches.create(uploaded_by=user)
+    return ingest.add_file(
+        batch, File(io.BytesIO(data), name=name or path.name), name=name or path.name,
+        folder="", sha256=hashlib.sha256(data).hexdigest(),
+    )  # fmt: skip
+
+
+def process(media: Media) -> Media:
+    tasks.process_media.apply(args=(media.pk,))
+    media.refresh_from_db()
+    return media
+
+
+def jpeg(size: tuple[int, int], **save) -> bytes:
+    buffer = io.BytesIO()
+    Image.linear_gradient("L").resize(size).convert("RGB").save(buffer, "JPEG", **save)
+    return buffer.getvalue()
+
+
+def test_it_reads_a_reconyx_image_and_corrects_its_time(ru_deployment, boris):
+    media = process(add(ru_deployment, boris, HYPERFIRE_2))
+    assert (media.state, media.failure_reason) == ("processed", "")
+    assert media.camera_time == "2021-04-11T20:43:09"
+    assert media.capture_time_source == "DateTimeOriginal"
+    # The deployment's clock is Asia/Vladivostok, UTC+10.
+    assert media.captured_at == dt.datetime(2021, 4, 11, 10, 43, 9, tzinfo=dt.UTC)
+    assert (media.make, media.model, media.serial_number) == (
+        "RECONYX",
+        "HYPERFIRE 2 COVERT",
+        "H2RXEM06043616",
+    )
+    assert (media.width, media.height, media.temperature, media.user_label) == (
+        2048,
+        1440,
+        2,
+        "MICA 318",
+    )
+    assert (media.sequence_number, media.sequence_length, media.event_number) == (1, 10, 4)
+    assert media.exif["Image Make"] == "RECONYX"
+    assert media.is_outside_deployment is False
+
+
+def test_it_makes_a_dct_sized_preview_and_a_thumbnail(cn_deployment, alice):
+    media = process(add(cn_deployment, alice, Path("big.jpg"), jpeg((4608, 2592))))
+    preview = Image.open(default_storage.open(media.preview.name))
+    thumbnail = Image.open(default_storage.open(media.thumbnail.name))
+    # 4608 / 4 = 1152: decoded at a quarter scale, with no resampling.
+    assert (preview.format, preview.size) == ("JPEG", (1152, 648))
+    assert thumbnail.size == (320, 180)
+    assert media.preview.name == f"previews/{media.sha256[:2]}/{media.sha256}.jpg"
+
+
+def test_the_preview_of_an_odd_size_is_resampled_to_1600(cn_deployment, alice):
+    media = process(add(cn_deployment, alice, Path("odd.jpg"), jpeg((3264, 2448))))
+    preview = Image.open(default_storage.open(media.preview.name))
+    assert preview.size == (1600, 1200)
+
+
+def test_derivatives_are_upright(cn_deployment, alice):
+    media = process(add(cn_deployment, alice, ROTATED))
+    stored = Image.open(ROTATED)
+    preview = Image.open(default_storage.open(media.preview.name))
+    assert media.orientation == 6
+    assert preview.size == (stored.height, stored.width)
+
+
+def test_it_processes_heic_from_phones_upright(cn_deployment, alice):
+    media = process(add(cn_deployment, alice, HEIC))
+    assert (media.state, media.make, media.camera_time) == (
+        "processed",
+        "Apple",
+        "2022-02-16T12:55:41.762000",
+    )
+    # Stored 4032 × 3024 with orientation 6: a portrait photo, turned exactly once.
+    assert (media.width, media.height, media.orientation, media.camera_offset) == (
+        4032,
+        3024,
+        6,
+        "+01:00",
+    )
+    preview = Image.open(default_storage.open(media.preview.name))
+    assert (preview.format, preview.size) == ("JPEG", (1200, 1600))
+
+
+@pytest.mark.parametrize(
+    "name,data,reason",
+    [
+        ("empty.jpg", b"", "The file is empty."),
+        ("notes.jpg", b"battery 87%, 3 triggers\n", "The file is not an image that can be read."),
+        ("cut.jpg", TRUNCATED.read_bytes(), "The image data is truncated or corrupt."),
+    ],
+)
+def test_a_bad_file_fails_with_its_reason(cn_deployment, alice, name, data, reason):
+    media = process(add(cn_deployment, alice, Path(name), data))
+    assert (media.state, media.failure_reason) == ("failed", reason)
+    assert media.processed_at is not None
+
+
+def test_an_image_over_the_pixel_limit_fails(cn_deployment, alice, settings):
+    settings.MAX_IMAGE_PIXELS = 1000 * 1000
+    media = process(add(cn_deployment, alice, Path("bomb.jpg"), jpeg((1001, 1000))))
+    assert media.state == "failed"
+    assert media.failure_reason == "The image has more pixels than allowed."
+    assert media.failure_detail == "1001 × 1000 px, limit 1000000 px"
+
+
+def test_it_ignores_a_media_that_no_longer_exists(db):
+    assert tasks.process_media.apply(args=(987654,)).successful()
+
+
+def test_it_leaves_a_processed_media_alone(ru_deployment, boris):
+    media = process(add(ru_deployment, boris, HYPERFIRE_2))
+    processed_at = media.processed_at
+    media = process(media)
+    assert (media.processed_at, media.attempt_count) == (processed_at, 1)
+
+
+def test_a_redelivered_media_is_processed_again(ru_deployment, boris):
+    # The worker died while the media was "processing": the message comes back.
+    media = add(ru_deployment, boris, HYPERFIRE_2)
+    Media.objects.filter(pk=media.pk).update(state="processing", attempt_count=1)
+    media = process(media)
+    assert (media.state, media.attempt_count) == ("processed", 2)
+
+
+def test_it_gives_up_on_a_file_that_keeps_killing_its_worker(ru_deployment, boris):
+    media = add(ru_deployment, boris, HYPERFIRE_2)
+    Media.objects.filter(pk=media.pk).update(state="processing", attempt_count=3)
+    media = process(media)
+    assert media.state == "failed"
+    assert media.failure_reason == "Processing was interrupted too many times (the worker stopped)."
+
+
+def test_processing_again_writes_the_same_files(ru_deployment, boris):
+    media = process(add(ru_deployment, boris, HYPERFIRE_2))
+    preview = default_storage.open(media.preview.name).read()
+    Media.objects.filter(pk=media.pk).update(state="queued")
+    again = process(media)
+    assert (again.preview.name, again.thumbnail.name) == (media.preview.name, media.thumbnail.name)
+    assert default_storage.open(again.preview.name).read() == preview
+
+
+def test_the_retry_button_queues_a_failed_file_again(
+    client, alice, cn_deployment, django_capture_on_commit_callbacks
+):
+    media = process(add(cn_deployment, alice, Path("empty.jpg"), b""))
+    client.force_login(alice)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(f"/media/{media.pk}/retry/")
+    media.refresh_from_db()
+    assert response.status_code == 302
+    assert (media.state, media.failure_reason, media.attempt_count) == ("queued", "", 0)
+    assert len(callbacks) == 1
+
+
+def test_only_uploaders_of_the_team_may_retry(client, boris, alice, cn_deployment):
+    media = process(add(cn_deployment, alice, Path("empty.jpg"), b""))
+    client.force_login(boris)
+    assert client.post(f"/media/{media.pk}/retry/").status_code == 403
+    media.refresh_from_db()
+    assert media.state == "failed"
+
+
+# End to end: the upload page, a real worker process, the real broker.
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_processes_an_uploaded_card(client, alice, cn_deployment, celery_worker):
+    client.force_login(alice)
+    images = sorted(CAMTRAPR_STATION_B.rglob("*.JPG"))
+    bad = {"empty.JPG": b"", "readme.JPG": b"not a picture", "cut.JPG": TRUNCATED.read_bytes()}
+    files = [File(path.open("rb"), name=path.name) for path in images]
+    files += [File(io.BytesIO(data), name=name) for name, data in bad.items()]
+    response = client.post(f"/deployments/{cn_deployment.pk}/upload/", {"files": files})
+    batch = cn_deployment.batches.get()
+    assert response.url == f"/batches/{batch.pk}/"
+    wait_until(lambda: batch.progress()["done"], 120, celery_worker.text())
+    assert batch.progress()["states"] == {
+        "queued": 0,
+        "processing": 0,
+        "processed": len(images),
+        "failed": 3,
+    }
+    failed = dict(batch.media.filter(state="failed").values_list("original_name", "failure_reason"))
+    assert failed == {
+        "empty.JPG": "The file is empty.",
+        "readme.JPG": "The file is not an image that can be read.",
+        "cut.JPG": "The image data is truncated or corrupt.",
+    }
+    first = batch.media.get(original_name="StationB__2009-04-05__00-11-00(1).JPG")
+    assert (first.make, first.model, first.camera_time) == (
+        "G6.1",
+        "CUDDEBACK",
+        "2009-04-05T00:11:00",
+    )
+    # Asia/Shanghai is UTC+8.
+    assert first.captured_at == dt.datetime(2009, 4, 4, 16, 11, tzinfo=dt.UTC)
+    assert default_storage.exists(first.thumbnail.name)
+
+
+@pytest.fixture
+def own_queue(celery_queue) -> Iterator[str]:
+    """A queue that only this test's worker consumes."""
+    queue = celery_queue + "-own"
+    celery_app.conf.task_default_queue = queue
+    yield queue
+    celery_app.conf.task_default_queue = celery_queue
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_whose_worker_died_is_picked_up_again(alice, cn_deployment, own_queue, media_root):
+    # The original is a named pipe: reading it blocks, as on a stalled network filesystem,
+    # until the test writes the image into it. So the worker can be killed mid-task.
+    (media_root / "originals").mkdir(exist_ok=True)
+    os.mkfifo(media_root / "originals" / "stalled.jpg")
+    data = HYPERFIRE_2.read_bytes()
+    batch = cn_deployment.batches.create(uploaded_by=alice)
+    media = Media.objects.create(
+        batch=batch, deployment=cn_deployment, sha256=hashlib.sha256(data).hexdigest(),
+        file="originals/stalled.jpg", original_name=HYPERFIRE_2.name, file_size=len(data),
+    )  # fmt: skip
+    with running_worker(own_queue, media_root, concurrency=1) as worker:
+        tasks.process_media.delay(media.pk)
+        wait_until(lambda: Media.objects.filter(pk=media.pk, state="processing").exists())
+        for pid in worker.child_pids():
+            os.kill(pid, signal.SIGKILL)
+        # The message comes back and a new process takes the media again.
+        wait_until(lambda: Media.objects.get(pk=media.pk).attempt_count == 2, 60, worker.text())
+        with open(media_root / "originals" / "stalled.jpg", "wb") as pipe:
+            pipe.write(data)
+        wait_until(lambda: Media.objects.get(pk=media.pk).state == "processed", 60, worker.text())
+    media.refresh_from_db()
+    assert (media.attempt_count, media.camera_time) == (2, "2021-04-11T20:43:09")
+    assert "exited with 'signal 9 (SIGKILL)'" in worker.text()

@@ -1,0 +1,116 @@
+"""`make run` for a newcomer: zero set-up, a real worker, demo logins that can upload."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from .conftest import BASE_DIR, CAMTRAPR, wait_until
+
+IMAGE = CAMTRAPR / "sample_images_species_dir/StationA/PBE/StationA__2009-04-21__00-40-00(1).JPG"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Browser:
+    """Just enough of a browser: cookies, CSRF token, forms and multipart uploads."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+
+    def get(self, path: str, **headers) -> tuple[str, str]:
+        with self.opener.open(urllib.request.Request(self.base + path, headers=headers)) as r:
+            return r.geturl(), r.read().decode()
+
+    def post(self, path: str, body: bytes, content_type: str, **headers) -> tuple[str, str]:
+        token = next(c.value for c in self.cookies if c.name == "csrftoken")
+        headers |= {"Content-Type": content_type, "X-CSRFToken": token, "Referer": self.base}
+        request = urllib.request.Request(self.base + path, data=body, headers=headers)
+        with self.opener.open(request) as response:
+            return response.geturl(), response.read().decode()
+
+    def log_in(self, username: str, password: str) -> str:
+        self.get("/login/")
+        form = urllib.parse.urlencode({"username": username, "password": password}).encode()
+        return self.post("/login/", form, "application/x-www-form-urlencoded")[0]
+
+    def upload(self, path: str, file: Path) -> dict:
+        boundary = uuid.uuid4().hex
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+                f'filename="{file.name}"\r\nContent-Type: image/jpeg\r\n\r\n'
+            ).encode()
+            + file.read_bytes()
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        content_type = f"multipart/form-data; boundary={boundary}"
+        return json.loads(self.post(path, body, content_type, Accept="application/json")[1])
+
+
+@pytest.fixture
+def rundev(tmp_path):
+    port = free_port()
+    environment = {**os.environ, "VAR_DIR": str(tmp_path)}
+    # The newcomer's defaults: no DATABASE_URL, no broker URL.
+    for name in ("DATABASE_URL", "CELERY_BROKER_URL", "MEDIA_ROOT", "FILE_UPLOAD_TEMP_DIR"):
+        environment.pop(name, None)
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "rundev", f"127.0.0.1:{port}"],
+        cwd=BASE_DIR, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+    output: list[str] = []
+    threading.Thread(target=lambda: output.extend(process.stdout), daemon=True).start()
+    yield process, f"http://127.0.0.1:{port}", output
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_make_run_serves_the_app_with_a_worker_and_demo_logins(rundev, tmp_path):
+    process, base, output = rundev
+    wait_until(
+        lambda: "celery@" in "".join(output) and " ready." in "".join(output), 90, "".join(output)
+    )
+    browser = Browser(base)
+    wait_until(lambda: _answers(browser), 30, "".join(output))
+    assert browser.log_in("cn-uploader", "demo") == base + "/"
+    uploaded = browser.upload("/deployments/1/upload/", IMAGE)
+    progress = f"/batches/{uploaded['batch']}/progress/"
+    wait_until(lambda: json.loads(browser.get(progress)[1])["done"], 60, "".join(output))
+    assert json.loads(browser.get(progress)[1])["states"]["processed"] == 1
+    assert (tmp_path / "db.sqlite3").exists()
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in the terminal
+    process.wait(timeout=30)
+    wait_until(lambda: "celery" not in _processes_in_group(process.pid), 30)
+
+
+def _answers(browser: Browser) -> bool:
+    try:
+        browser.get("/login/")
+    except OSError:
+        return False
+    return True
+
+
+def _processes_in_group(group: int) -> str:
+    result = subprocess.run(["ps", "-o", "args=", "-g", str(group)], capture_output=True, text=True)
+    return result.stdout
