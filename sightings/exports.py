@@ -1,0 +1,160 @@
+"""Tables for analysts, written as CSV a row at a time: the filtered sightings, and
+camtrapR's record table."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable, Iterator
+from itertools import groupby
+from operator import itemgetter
+
+from django.db import connection
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
+from django.utils import translation
+
+from sightings import protection
+from sightings.independence import Detection
+from sightings.models import Deployment, Location, Species
+
+RECORD_TABLE_COLUMNS = [
+    "Station", "Species", "DateTimeOriginal", "Date", "Time", "delta.time.secs",
+    "delta.time.mins", "delta.time.hours", "delta.time.days", "Directory", "FileName",
+    "n_images", "location_id", "deployment_id", "event_id", "sighting_id", "media_id",
+]  # fmt: skip
+
+
+class Echo:
+    """A file that hands back what is written, for streaming a CSV to the client."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def record_table_rows(detections: Iterable[Detection]) -> Iterator[list]:
+    """camtrapR recordTable columns (and our ids) for each independent detection."""
+    yield RECORD_TABLE_COLUMNS
+    for detection in detections:
+        record = detection.record
+        yield [
+            record.station, record.species, f"{record.local_time:%Y-%m-%d %H:%M:%S}",
+            f"{record.local_time:%Y-%m-%d}", f"{record.local_time:%H:%M:%S}",
+            detection.delta_seconds, _number(detection.delta_minutes),
+            _number(detection.delta_hours), _number(detection.delta_days), record.directory,
+            record.file_name, detection.image_count, record.location_id, record.deployment_id,
+            record.event_id, record.sighting_id, record.media_id,
+        ]  # fmt: skip
+
+
+def csv_lines(rows: Iterable[list], rows_per_piece: int = 1000) -> Iterator[str]:
+    """CSV text in pieces of many rows: a response written line by line costs more in
+    handing lines over than in making them."""
+    writer = csv.writer(Echo())
+    piece = []
+    for row in rows:
+        piece.append(writer.writerow(row))
+        if len(piece) == rows_per_piece:
+            yield "".join(piece)
+            piece = []
+    if piece:
+        yield "".join(piece)
+
+
+def _number(value: float) -> str:
+    # As R writes them: 1440 rather than 1440.0.
+    return str(int(value)) if value == int(value) else str(value)
+
+
+SIGHTING_COLUMNS = [
+    "sighting_id", "event_id", "observed_at_utc", "local_time", "local_date", "team",
+    "country", "location_id", "location", "latitude", "longitude", "coordinates_generalised",
+    "scientific_name", "common_name", "count", "sex", "life_stage", "individual",
+    "review_status", "classified_how", "independent", "media_files",
+]  # fmt: skip
+
+_SIGHTING_FIELDS = (
+    "pk", "event_id", "observed_text", "local_date", "location_id", "event__deployment_id",
+    "species_id", "count", "sex", "life_stage", "individual__code", "review_status",
+    "classification_method", "is_independent", "event__media__original_name",
+)  # fmt: skip
+CHUNK = 10_000
+
+
+def sighting_rows(sightings: QuerySet, protected: set[int], language: str) -> Iterator[list]:
+    """One row per sighting, coordinates as the viewer may see them, a chunk at a time.
+
+    Chunks follow the id, so memory stays flat however many rows there are. Each chunk is
+    one query over the sightings and their images' file names (a database row per image);
+    stations, deployments and species, a few thousand at most, are looked up once.
+    """
+    yield SIGHTING_COLUMNS
+    places = _places(protected)
+    zones = _zones()
+    # The response is written after the view has returned, its language switched off.
+    with translation.override(language):
+        names = {s.pk: (s.scientific_name, s.common_name) for s in Species.objects.all()}
+    # The instant as text, parsed by fromisoformat: the driver's own parsing of timestamps
+    # took an eighth of the export's time.
+    ordered = sightings.annotate(observed_text=Cast("observed_at", TextField()))
+    ordered = ordered.order_by("pk", "event__media__captured_at", "event__media__id")
+    last = 0
+    while True:
+        rows = _fetch(ordered.filter(pk__gt=last).values_list(*_SIGHTING_FIELDS)[:CHUNK])
+        groups = [list(group) for _, group in groupby(rows, key=itemgetter(0))]
+        if len(rows) == CHUNK and len(groups) > 1:
+            groups.pop()  # its images may go on in the next chunk: it goes there whole
+        for group in groups:
+            (pk, event, observed, local_date, location, deployment, species, count, sex,
+             life_stage, individual, review, method, independent, _) = group[0]  # fmt: skip
+            observed = dt.datetime.fromisoformat(observed)
+            if observed.tzinfo is None:  # SQLite's text has no offset: it is UTC
+                observed = observed.replace(tzinfo=dt.UTC)
+            scientific, common = names.get(species, (None, None))
+            # csv writes None as an empty field.
+            yield [
+                pk, event, observed.isoformat(), observed.astimezone(zones[deployment]).isoformat(),
+                local_date, *places[location], scientific, common, count, sex, life_stage,
+                individual, review, method, "yes" if independent else "no",
+                ";".join(image[-1] for image in group if image[-1]),
+            ]  # fmt: skip
+            last = pk
+        if len(rows) < CHUNK:
+            return
+
+
+def _fetch(queryset: QuerySet) -> list[tuple]:
+    # The compiled query on a plain cursor: the values come back as the driver makes them,
+    # without Django's per-row conversion, a fifth of the export's time.
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _places(protected: set[int]) -> dict[int, tuple]:
+    """Each station's columns, from team to "coordinates_generalised", as the viewer may
+    see them: worked out once per station, not once per sighting."""
+    rows = Location.objects.values_list(
+        "pk", "team__name", "country", "name", "latitude", "longitude"
+    )
+    places = {}
+    for pk, team, country, name, latitude, longitude in rows.iterator(chunk_size=5000):
+        if pk in protected:
+            latitude, longitude = protection.generalise(latitude), protection.generalise(longitude)
+        places[pk] = (
+            team,
+            country,
+            pk,
+            name,
+            latitude,
+            longitude,
+            "yes" if pk in protected else "no",
+        )
+    return places
+
+
+def _zones() -> dict[int, zoneinfo.ZoneInfo]:
+    rows = Deployment.objects.values_list("pk", "time_zone")
+    return {pk: zoneinfo.ZoneInfo(zone or "UTC") for pk, zone in rows.iterator(chunk_size=5000)}
