@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from sightings.classification import Naming
+from sightings.models import Individual, Location, Sex, Sighting, Species
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def __init__(self, **kwargs) -> None:
+        # An empty file from a card fails alone in processing, with its reason; it must not
+        # make the whole upload invalid.
+        super().__init__(allow_empty_file=True, **kwargs)
+
+    def clean(self, data, initial=None) -> list:
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data]
+        return [super().clean(data, initial)]
+
+
+class UploadForm(forms.Form):
+    files = MultipleFileField(
+        label=_("Images or ZIP archives of a card"),
+        widget=MultipleFileInput(attrs={"accept": "image/*,.heic,.heif,.zip"}),
+    )
+    # Sent by the upload page's script: the batch the files join, and each file's path
+    # inside the chosen folder (e.g. "StationA/PBE/IMG_0001.JPG").
+    batch = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    paths = forms.Field(required=False, widget=forms.MultipleHiddenInput)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        files, paths = cleaned.get("files") or [], cleaned.get("paths") or []
+        if paths and len(paths) != len(files):
+            raise forms.ValidationError(_("Each file needs exactly one path."))
+        cleaned["paths"] = paths or [""] * len(files)
+        return cleaned
+
+
+class NamingForm(forms.Form):
+    """What a person says an event shows. The species may be typed in any of our languages."""
+
+    species = forms.CharField(label=_("Species"), max_length=300)
+    count = forms.IntegerField(label=_("Count"), min_value=1, required=False)
+    sex = forms.ChoiceField(label=_("Sex"), choices=[("", "—"), *Sex.choices], required=False)
+    life_stage = forms.ChoiceField(
+        label=_("Life stage"), choices=[("", "—"), *Sighting.LifeStage.choices], required=False
+    )
+    behaviour = forms.CharField(label=_("Behaviour"), max_length=255, required=False)
+    individual = forms.CharField(label=_("Individual"), max_length=50, required=False)
+    comment = forms.CharField(
+        label=_("Comment"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def clean_species(self) -> Species:
+        species = Species.objects.all().find(self.cleaned_data["species"])
+        if species is None:
+            raise forms.ValidationError(_("No species in the catalogue goes by that name."))
+        return species
+
+    def clean_individual(self) -> Individual | None:
+        code = self.cleaned_data["individual"].strip()
+        if not code:
+            return None
+        individual = Individual.objects.select_related("species").filter(code__iexact=code).first()
+        if individual is None:
+            raise forms.ValidationError(
+                _("No individual has the code %(code)s."), params={"code": code}
+            )
+        return individual
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        species, individual = cleaned.get("species"), cleaned.get("individual")
+        if species and individual and individual.species_id != species.pk:
+            raise forms.ValidationError(
+                _("%(code)s is a %(species)s."),
+                params={"code": individual.code, "species": individual.species},
+            )
+        return cleaned
+
+    def naming(self) -> Naming:
+        data = self.cleaned_data
+        fields = ("species", "count", "sex", "life_stage", "behaviour", "individual", "comment")
+        return Naming(**{name: data[name] for name in fields})
+
+
+class FolderAnswerForm(forms.Form):
+    """One unknown card folder name: the species it stands for, or ignore it."""
+
+    IGNORE = "ignore"
+
+    answer = forms.CharField(label=_("Species"), max_length=300)
+
+    def clean_answer(self) -> Species | None:
+        text = self.cleaned_data["answer"].strip()
+        if text.casefold() == self.IGNORE:
+            return None
+        species = Species.objects.all().find(text)
+        if species is None:
+            raise forms.ValidationError(_("No species in the catalogue goes by that name."))
+        return species
+
+
+class IndividualForm(forms.ModelForm):
+    class Meta:
+        model = Individual
+        fields = ["species", "code", "name", "sex", "team", "notes"]
+
+    def __init__(self, *args, teams, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+        self.fields["species"].queryset = Species.objects.filter(kind=Species.Kind.ANIMAL)
+
+
+class RecordTableForm(forms.Form):
+    location = forms.ModelMultipleChoiceField(
+        label=_("Locations"), queryset=Location.objects.none(), required=False
+    )
+    species = forms.ModelMultipleChoiceField(
+        label=_("Species"),
+        queryset=Species.objects.exclude(kind=Species.Kind.BLANK),
+        required=False,
+    )
+    min_delta = forms.FloatField(
+        label=_("Minutes between independent records"), min_value=0, initial=60
+    )
+    compared_to = forms.ChoiceField(
+        label=_("Compared to"),
+        choices=[("last", _("the last record")), ("independent", _("the last independent record"))],
+        initial="last",
+    )
+
+    def __init__(self, *args, locations, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = locations

@@ -1,0 +1,634 @@
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from sightings import classification, exports, folders, independence, ingest, protection
+from sightings.forms import (
+    FolderAnswerForm,
+    IndividualForm,
+    NamingForm,
+    RecordTableForm,
+    UploadForm,
+)
+from sightings.models import (
+    Deployment,
+    Event,
+    Individual,
+    Location,
+    Media,
+    Sighting,
+    Species,
+    Team,
+    UploadBatch,
+)
+
+MEDIA_PER_PAGE = 60
+FAILED_LISTED = 500
+
+
+def _get_deployment_for_user(request: HttpRequest, pk: int) -> Deployment:
+    deployment = get_object_or_404(Deployment.objects.select_related("location__team"), pk=pk)
+    if not Deployment.objects.visible_to(request.user).filter(pk=pk).exists():
+        raise PermissionDenied
+    return deployment
+
+
+def _get_uploadable_deployment(request: HttpRequest, pk: int) -> Deployment:
+    deployment = get_object_or_404(Deployment.objects.select_related("location__team"), pk=pk)
+    if not Deployment.objects.uploadable_by(request.user).filter(pk=pk).exists():
+        raise PermissionDenied
+    return deployment
+
+
+def _get_batch_for_user(request: HttpRequest, pk: int) -> UploadBatch:
+    batch = get_object_or_404(
+        UploadBatch.objects.select_related("deployment__location__team", "uploaded_by"), pk=pk
+    )
+    _get_deployment_for_user(request, batch.deployment_id)
+    return batch
+
+
+def _get_media_for_user(request: HttpRequest, pk: int) -> Media:
+    media = get_object_or_404(
+        Media.objects.select_related("deployment__location__team", "batch"), pk=pk
+    )
+    # The team's own images, and other teams' images of approved sightings.
+    if not Media.objects.visible_to(request.user).filter(pk=pk).exists():
+        raise PermissionDenied
+    return media
+
+
+def _is_protected(request: HttpRequest, media: Media) -> bool:
+    """Whether this viewer must not learn where the image was taken (protection.py)."""
+    return media.deployment.location_id in protection.protected_locations(request.user)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.headers.get("Accept", "").startswith("application/json")
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    deployments = (
+        Deployment.objects.visible_to(request.user)
+        .select_related("location__team")
+        .annotate(media_count=Count("media"))
+        .order_by("location__team__name", "location__name", "-start_at")
+    )
+    uploadable = set(Deployment.objects.uploadable_by(request.user).values_list("pk", flat=True))
+    batches = UploadBatch.objects.filter(uploaded_by=request.user).select_related(
+        "deployment__location"
+    )[:10]
+    return render(
+        request,
+        "sightings/home.html",
+        {"deployments": deployments, "uploadable": uploadable, "batches": batches},
+    )
+
+
+@login_required
+def deployment_media(request: HttpRequest, pk: int) -> HttpResponse:
+    deployment = _get_deployment_for_user(request, pk)
+    media = deployment.media.order_by("captured_at", "camera_time", "pk")
+    shown = request.GET.get("show", "")
+    if shown == "failed":
+        media = media.filter(state=Media.State.FAILED)
+    elif shown == "no_time":
+        media = media.filter(state=Media.State.PROCESSED, camera_time="")
+    elif shown == "outside":
+        media = media.filter(is_outside_deployment=True)
+    page = Paginator(media, MEDIA_PER_PAGE).get_page(request.GET.get("page"))
+    can_upload = Deployment.objects.uploadable_by(request.user).filter(pk=pk).exists()
+    context = {"deployment": deployment, "page": page, "shown": shown, "can_upload": can_upload}
+    return render(request, "sightings/deployment_media.html", context)
+
+
+@login_required
+def upload(request: HttpRequest, pk: int) -> HttpResponse:
+    deployment = _get_uploadable_deployment(request, pk)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        batch = _get_or_create_batch(request, deployment, form.cleaned_data["batch"])
+        for file, path in zip(form.cleaned_data["files"], form.cleaned_data["paths"], strict=True):
+            ingest.add_upload(batch, file, path)
+        folders.collect(batch)
+        url = reverse("sightings:batch_detail", args=[batch.pk])
+        if _wants_json(request):
+            return JsonResponse({"batch": batch.pk, "url": url})
+        return redirect(url)
+    if request.method == "POST" and _wants_json(request):
+        return JsonResponse({"errors": form.errors}, status=400)
+    return render(request, "sightings/upload.html", {"deployment": deployment, "form": form})
+
+
+def _get_or_create_batch(
+    request: HttpRequest, deployment: Deployment, batch_id: int | None
+) -> UploadBatch:
+    if batch_id is None:
+        return UploadBatch.objects.create(deployment=deployment, uploaded_by=request.user)
+    return get_object_or_404(
+        UploadBatch, pk=batch_id, deployment=deployment, uploaded_by=request.user
+    )
+
+
+@login_required
+def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = _get_batch_for_user(request, pk)
+    can_retry = (
+        Deployment.objects.uploadable_by(request.user).filter(pk=batch.deployment_id).exists()
+    )
+    context = {
+        "batch": batch,
+        "progress": batch.progress(),
+        "folders": batch.folders.select_related("species"),
+        "unanswered": folders.unanswered(batch),
+        "species_labels": _species_labels(),
+        "failed": batch.media.filter(state=Media.State.FAILED).order_by("pk")[:FAILED_LISTED],
+        "skipped": batch.skipped_files.select_related("duplicate_of__deployment__location"),
+        "can_retry": can_retry,
+    }
+    return render(request, "sightings/batch_detail.html", context)
+
+
+@login_required
+def batch_progress(request: HttpRequest, pk: int) -> JsonResponse:
+    batch = _get_batch_for_user(request, pk)
+    failed = batch.media.filter(state=Media.State.FAILED).order_by("pk")[:FAILED_LISTED]
+    return JsonResponse(
+        {
+            **batch.progress(),
+            "failed": [
+                {
+                    "id": media.pk,
+                    "name": media.original_name,
+                    "folder": media.folder,
+                    "reason": _(media.failure_reason) if media.failure_reason else "",
+                    "detail": media.failure_detail,
+                }
+                for media in failed
+            ],
+        }
+    )
+
+
+@login_required
+@require_POST
+def retry_batch(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = _get_batch_for_user(request, pk)
+    _get_uploadable_deployment(request, batch.deployment_id)
+    ingest.retry_failed(batch.media.all())
+    return redirect("sightings:batch_detail", batch.pk)
+
+
+@login_required
+def media_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    media = _get_media_for_user(request, pk)
+    can_retry = (
+        Deployment.objects.uploadable_by(request.user).filter(pk=media.deployment_id).exists()
+    )
+    protected = _is_protected(request, media)
+    tags = sorted(
+        (name, value) for name, value in media.exif.items()
+        if not (protected and name.startswith("GPS"))
+    )  # fmt: skip
+    context = {"media": media, "can_retry": can_retry, "tags": tags, "protected": protected}
+    return render(request, "sightings/media_detail.html", context)
+
+
+@login_required
+@require_POST
+def retry_media(request: HttpRequest, pk: int) -> HttpResponse:
+    media = _get_media_for_user(request, pk)
+    _get_uploadable_deployment(request, media.deployment_id)
+    ingest.retry_failed(Media.objects.filter(pk=media.pk))
+    return redirect("sightings:media_detail", media.pk)
+
+
+@login_required
+def media_file(request: HttpRequest, pk: int, kind: str) -> FileResponse:
+    media = _get_media_for_user(request, pk)
+    field = {"original": media.file, "preview": media.preview, "thumbnail": media.thumbnail}[kind]
+    if not field:
+        raise Http404
+    filename = media.original_name if kind == "original" else None
+    if kind == "original" and _is_protected(request, media):
+        # Derivatives carry no metadata at all; the original loses its GPS tags.
+        with field.open("rb") as file:
+            data = protection.without_gps(file.read())
+        response = FileResponse(io.BytesIO(data), filename=filename)
+    else:
+        response = FileResponse(field.open("rb"), filename=filename)
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+def _species_labels() -> list[tuple[str, str]]:
+    """(label, other names) of every species, for the species fields' suggestions."""
+    return [
+        (
+            species.label(),
+            " · ".join(
+                n for n in (species.name_en, species.name_zh, species.name_ru, species.code) if n
+            ),
+        )
+        for species in Species.objects.order_by("kind", "name_en")
+    ]
+
+
+@login_required
+@require_POST
+def answer_folders(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = _get_batch_for_user(request, pk)
+    _get_uploadable_deployment(request, batch.deployment_id)
+    for folder in folders.unanswered(batch):
+        form = FolderAnswerForm({"answer": request.POST.get(f"folder-{folder.pk}", "")})
+        if form.is_valid():
+            folders.answer(folder, form.cleaned_data["answer"])
+        elif form["answer"].value():
+            messages.error(
+                request,
+                _("%(name)s: no species in the catalogue goes by that name.")
+                % {"name": folder.name},
+            )
+    folders.apply(batch)
+    return redirect("sightings:batch_detail", batch.pk)
+
+
+# Naming events. The scope is a deployment, or one batch of it (?batch=ID).
+
+
+def _event_scope(event: Event, batch_id: str | None) -> tuple[QuerySet[Event], UploadBatch | None]:
+    events = Event.objects.filter(deployment_id=event.deployment_id)
+    batch = (
+        UploadBatch.objects.filter(pk=batch_id, deployment_id=event.deployment_id).first()
+        if batch_id and batch_id.isdigit()
+        else None
+    )
+    if batch is not None:
+        events = events.filter(Exists(Media.objects.filter(event=OuterRef("pk"), batch=batch)))
+    return events, batch
+
+
+def _after(events: QuerySet[Event], event: Event) -> QuerySet[Event]:
+    later = Q(start_at__gt=event.start_at) | Q(start_at=event.start_at, pk__gt=event.pk)
+    return events.filter(later).order_by("start_at", "pk")
+
+
+def _before(events: QuerySet[Event], event: Event) -> QuerySet[Event]:
+    earlier = Q(start_at__lt=event.start_at) | Q(start_at=event.start_at, pk__lt=event.pk)
+    return events.filter(earlier).order_by("-start_at", "-pk")
+
+
+def _event_url(event: Event, batch: UploadBatch | None) -> str:
+    url = reverse("sightings:event_detail", args=[event.pk])
+    return f"{url}?batch={batch.pk}" if batch else url
+
+
+def _first_to_name(events: QuerySet[Event]) -> Event | None:
+    drafts = events.filter(Exists(Sighting.objects.filter(event=OuterRef("pk"), species=None)))
+    return drafts.order_by("start_at", "pk").first() or events.order_by("start_at", "pk").first()
+
+
+@login_required
+def annotate_deployment(request: HttpRequest, pk: int) -> HttpResponse:
+    deployment = _get_deployment_for_user(request, pk)
+    event = _first_to_name(deployment.events.all())
+    if event is None:
+        messages.info(request, _("No events yet: images are grouped into events once processed."))
+        return redirect("sightings:deployment_media", deployment.pk)
+    return redirect(_event_url(event, None))
+
+
+@login_required
+def annotate_batch(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = _get_batch_for_user(request, pk)
+    events, _ = _event_scope(Event(deployment_id=batch.deployment_id), str(batch.pk))
+    event = _first_to_name(events)
+    if event is None:
+        messages.info(request, _("No events yet: images are grouped into events once processed."))
+        return redirect("sightings:batch_detail", batch.pk)
+    return redirect(_event_url(event, batch))
+
+
+def _get_event_for_user(request: HttpRequest, pk: int) -> Event:
+    event = get_object_or_404(Event.objects.select_related("deployment__location__team"), pk=pk)
+    _get_deployment_for_user(request, event.deployment_id)
+    return event
+
+
+def _can_name(request: HttpRequest, event: Event) -> bool:
+    return Deployment.objects.annotatable_by(request.user).filter(pk=event.deployment_id).exists()
+
+
+def _naming_forms(
+    event: Event, sightings: list[Sighting], data=None, failed: int | None = None
+) -> list:
+    forms = []
+    for sighting in sightings:
+        initial = {
+            "species": sighting.species.label() if sighting.species else "",
+            "count": sighting.count, "sex": sighting.sex, "life_stage": sighting.life_stage,
+            "behaviour": sighting.behaviour, "comment": sighting.comment,
+            "individual": sighting.individual.code if sighting.individual else "",
+            "version": sighting.version,
+        }  # fmt: skip
+        bound = data if failed == sighting.pk else None
+        forms.append((sighting, NamingForm(bound, initial=initial, auto_id=f"s{sighting.pk}_%s")))
+    return forms
+
+
+def _event_page(request: HttpRequest, event: Event, forms=None, status: int = 200) -> HttpResponse:
+    events, batch = _event_scope(event, request.GET.get("batch") or request.POST.get("batch"))
+    sightings = list(event.sightings.select_related("species", "individual", "classified_by"))
+    neighbours = list(_before(events, event)[:6])[::-1] + [event] + list(_after(events, event)[:6])
+    primary = {
+        s.event_id: s
+        for s in Sighting.objects.filter(event__in=neighbours)
+        .select_related("species")
+        .order_by("-pk")
+    }
+    last_species = Species.objects.filter(pk=request.session.get("last_species")).first()
+    context = {
+        "event": event,
+        "batch": batch,
+        "media": list(event.media.order_by("captured_at", "pk")),
+        "forms": forms or _naming_forms(event, sightings),
+        "add_form": NamingForm(auto_id="add_%s"),
+        "neighbours": [(e, primary.get(e.pk)) for e in neighbours],
+        "previous": neighbours[neighbours.index(event) - 1] if neighbours[0] != event else None,
+        "next": neighbours[neighbours.index(event) + 1] if neighbours[-1] != event else None,
+        "position": _before(events, event).count() + 1,
+        "total": events.count(),
+        "can_name": _can_name(request, event),
+        "blank": Species.objects.filter(kind=Species.Kind.BLANK).first(),
+        "last_species": last_species,
+        "species_labels": _species_labels(),
+        "individuals": Individual.objects.select_related("species").order_by("code"),
+    }
+    return render(request, "sightings/event.html", context, status=status)
+
+
+@login_required
+def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _event_page(request, _get_event_for_user(request, pk))
+
+
+def _get_nameable_sighting(request: HttpRequest, pk: int) -> Sighting:
+    sighting = get_object_or_404(
+        Sighting.objects.select_related("event__deployment__location", "species", "individual"),
+        pk=pk,
+    )
+    if not _can_name(request, sighting.event):
+        raise PermissionDenied
+    return sighting
+
+
+def _go_on(request: HttpRequest, event: Event) -> HttpResponse:
+    events, batch = _event_scope(event, request.POST.get("batch"))
+    following = _after(events, event).first() if request.POST.get("then") == "next" else event
+    if following is None:
+        messages.info(request, _("That was the last event."))
+        following = event
+    return redirect(_event_url(following, batch))
+
+
+@login_required
+@require_POST
+def name_sighting(request: HttpRequest, pk: int) -> HttpResponse:
+    sighting = _get_nameable_sighting(request, pk)
+    form = NamingForm(request.POST, auto_id=f"s{sighting.pk}_%s")
+    if not form.is_valid():
+        forms = _naming_forms(
+            sighting.event,
+            list(sighting.event.sightings.select_related("species", "individual")),
+            request.POST,
+            sighting.pk,
+        )
+        return _event_page(request, sighting.event, forms, status=400)
+    try:
+        classification.classify(
+            sighting, form.cleaned_data["version"] or 0, form.naming(), request.user
+        )
+    except classification.Conflict as conflict:
+        return _conflict(request, sighting, conflict.current)
+    _remember(request, form.cleaned_data["species"])
+    return _go_on(request, sighting.event)
+
+
+def _remember(request: HttpRequest, species: Species) -> None:
+    # For "the last species again" (r): a blank in between should not make it "blank".
+    if species.kind != Species.Kind.BLANK:
+        request.session["last_species"] = species.pk
+
+
+def _conflict(request: HttpRequest, sighting: Sighting, current: Sighting) -> HttpResponse:
+    """Say what the other person saved, keep what this one typed, and let them save over it
+    knowingly (the form now carries the current version)."""
+    when = timezone.localtime(current.classified_at, dt.UTC) if current.classified_at else None
+    messages.error(
+        request,
+        _(
+            "%(user)s saved this sighting while you were editing it (as %(species)s, "
+            "%(when)s UTC). Your change was not saved: check theirs, then save again."
+        )
+        % {
+            "user": current.classified_by or _("someone"),
+            "species": current.species or _("not named yet"),
+            "when": f"{when:%Y-%m-%d %H:%M}" if when else "",
+        },
+    )
+    data = request.POST.copy()
+    data["version"] = current.version
+    event = sighting.event
+    sightings = list(event.sightings.select_related("species", "individual"))
+    return _event_page(request, event, _naming_forms(event, sightings, data, sighting.pk), 409)
+
+
+@login_required
+@require_POST
+def add_sighting(request: HttpRequest, pk: int) -> HttpResponse:
+    event = _get_event_for_user(request, pk)
+    if not _can_name(request, event):
+        raise PermissionDenied
+    form = NamingForm(request.POST, auto_id="add_%s")
+    if form.is_valid():
+        classification.add_sighting(event, form.naming(), request.user)
+        _remember(request, form.cleaned_data["species"])
+    else:
+        messages.error(
+            request, " ".join(error for errors in form.errors.values() for error in errors)
+        )
+    return _go_on(request, event)
+
+
+@login_required
+@require_POST
+def name_many(request: HttpRequest, pk: int) -> HttpResponse:
+    deployment = _get_deployment_for_user(request, pk)
+    if not Deployment.objects.annotatable_by(request.user).filter(pk=pk).exists():
+        raise PermissionDenied
+    species = Species.objects.all().find(request.POST.get("species", ""))
+    versions = dict(_id_and_version(value) for value in request.POST.getlist("sighting"))
+    if species is None or not versions:
+        messages.error(request, _("Choose events and a species."))
+    else:
+        chosen = Sighting.objects.filter(pk__in=versions, event__deployment=deployment)
+        conflicts = classification.classify_many(
+            {s.pk: versions[s.pk] for s in chosen}, classification.Naming(species), request.user
+        )
+        _remember(request, species)
+        named = len(versions) - len(conflicts)
+        messages.success(
+            request,
+            ngettext("%(count)d event named.", "%(count)d events named.", named) % {"count": named},
+        )
+        if conflicts:
+            messages.error(
+                request,
+                _("%(count)d were changed by someone else meanwhile and were not saved.")
+                % {"count": len(conflicts)},
+            )
+    return redirect(
+        request.POST.get("back")
+        if url_has_allowed_host_and_scheme(request.POST.get("back"), None)
+        else reverse("sightings:annotate_deployment", args=[pk])
+    )
+
+
+def _id_and_version(value: str) -> tuple[int, int]:
+    sighting, _, version = value.partition(":")
+    return int(sighting), int(version or 0)
+
+
+# Individuals: one catalogue for every team, so an animal seen on both sides is one.
+
+
+@login_required
+def individuals(request: HttpRequest) -> HttpResponse:
+    found = Individual.objects.select_related("species", "team").annotate(
+        sighting_count=Count("sightings")
+    )
+    query = request.GET.get("q", "").strip()
+    if query:
+        found = found.filter(Q(code__icontains=query) | Q(name__icontains=query))
+    return render(
+        request,
+        "sightings/individuals.html",
+        {"individuals": found.order_by("code"), "query": query},
+    )
+
+
+@login_required
+def individual_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    individual = get_object_or_404(Individual.objects.select_related("species", "team"), pk=pk)
+    # Other teams' sightings of it appear once approved, as everywhere else.
+    sightings = list(
+        Sighting.objects.visible_to(request.user)
+        .filter(individual=individual)
+        .select_related("event__deployment__location__team", "species")
+        .order_by("event__start_at")
+    )
+    context = {
+        "individual": individual,
+        "sightings": sightings,
+        "first_seen": sightings[0].event.start_at if sightings else None,
+        "last_seen": sightings[-1].event.end_at if sightings else None,
+        "countries": sorted({s.event.deployment.location.get_country_display() for s in sightings}),
+        "can_edit": individual.team.memberships.filter(user=request.user).exists(),
+        "references": individual.reference_media.select_related("deployment"),
+    }
+    return render(request, "sightings/individual_detail.html", context)
+
+
+def _my_teams(request: HttpRequest) -> QuerySet[Team]:
+    return Team.objects.filter(memberships__user=request.user).distinct()
+
+
+@login_required
+def individual_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    individual = get_object_or_404(Individual, pk=pk) if pk else None
+    teams = _my_teams(request)
+    if individual and not teams.filter(pk=individual.team_id).exists():
+        raise PermissionDenied
+    if not teams.exists():
+        raise PermissionDenied
+    form = IndividualForm(request.POST or None, instance=individual, teams=teams)
+    if request.method == "POST" and form.is_valid():
+        individual = form.save()
+        return redirect("sightings:individual_detail", individual.pk)
+    return render(
+        request, "sightings/individual_form.html", {"form": form, "individual": individual}
+    )
+
+
+@login_required
+@require_POST
+def add_reference(request: HttpRequest, pk: int) -> HttpResponse:
+    media = _get_media_for_user(request, pk)
+    individual = Individual.objects.filter(
+        code__iexact=request.POST.get("code", "").strip()
+    ).first()
+    if individual is None:
+        messages.error(request, _("No individual has that code."))
+    elif not _my_teams(request).filter(pk=individual.team_id).exists():
+        raise PermissionDenied
+    else:
+        individual.reference_media.add(media)
+        messages.success(
+            request, _("Added as a reference image of %(code)s.") % {"code": individual.code}
+        )
+    return redirect("sightings:media_detail", media.pk)
+
+
+@login_required
+def record_table(request: HttpRequest) -> HttpResponse:
+    locations = Location.objects.filter(
+        deployments__in=Deployment.objects.visible_to(request.user)
+    ).distinct()
+    if "min_delta" in request.GET:
+        form = RecordTableForm(request.GET, locations=locations)
+    else:  # a first visit, perhaps from a deployment's page (?location=ID)
+        form = RecordTableForm(
+            initial={"location": request.GET.getlist("location")}, locations=locations
+        )
+    if not form.is_valid():
+        return render(request, "sightings/record_table.html", {"form": form})
+    sightings = Sighting.objects.filter(
+        event__deployment__in=Deployment.objects.visible_to(request.user)
+    )
+    if form.cleaned_data["location"]:
+        sightings = sightings.filter(event__deployment__location__in=form.cleaned_data["location"])
+    if form.cleaned_data["species"]:
+        sightings = sightings.filter(species__in=form.cleaned_data["species"])
+    detections = independence.independent_detections(
+        independence.records(sightings),
+        form.cleaned_data["min_delta"],
+        form.cleaned_data["compared_to"],
+    )
+    response = StreamingHttpResponse(
+        exports.csv_lines(exports.record_table_rows(detections)), content_type="text/csv"
+    )
+    response["Content-Disposition"] = 'attachment; filename="record_table.csv"'
+    return response

@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from .conftest import TESTDATA
+from .test_processing import HYPERFIRE_2, add, process
+
+MARKUP = '<script>alert("exif")</script>'
+
+
+def jpeg_with_text(description: str, make: str) -> bytes:
+    exif = Image.Exif()
+    exif[0x010E], exif[0x010F] = description, make
+    exif.get_ifd(0x8769)[0x9003] = "2009:04:21 00:40:00"
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), "olive").save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def reconyx(ru_deployment, boris):
+    return process(add(ru_deployment, boris, HYPERFIRE_2))
+
+
+def test_the_media_list_shows_camera_and_utc_times(client, boris, ru_deployment, reconyx):
+    client.force_login(boris)
+    response = client.get(f"/deployments/{ru_deployment.pk}/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert reconyx.original_name in text
+    assert "2021-04-11T20:43:09" in text  # as the camera wrote it
+    assert "2021-04-11 20:43:09 +1000" in text  # local, Asia/Vladivostok
+    assert "2021-04-11 10:43:09" in text  # UTC
+    assert f'src="/media/{reconyx.pk}/thumbnail/"' in text
+
+
+def test_the_media_page_shows_every_extracted_field(client, boris, reconyx):
+    client.force_login(boris)
+    text = client.get(f"/media/{reconyx.pk}/").content.decode()
+    for value in ["HYPERFIRE 2 COVERT", "H2RXEM06043616", "MICA 318", "2048 × 1440 px", "2 °C",
+                  "1 of 10", "EXIF DateTimeOriginal", "MakerNote AmbientTemperature"]:  # fmt: skip
+        assert value in text
+
+
+def test_file_markup_is_escaped_everywhere(client, alice, cn_deployment):
+    data = jpeg_with_text(MARKUP, "<b>RECONYX</b>")
+    media = process(add(cn_deployment, alice, Path("x.jpg"), data, name=f"{MARKUP}.jpg"))
+    client.force_login(alice)
+    for url in [
+        f"/media/{media.pk}/",
+        f"/deployments/{cn_deployment.pk}/",
+        f"/batches/{media.batch_id}/",
+    ]:
+        text = client.get(url).content.decode()
+        assert "<script>alert" not in text
+        assert "<b>RECONYX" not in text
+    detail = client.get(f"/media/{media.pk}/").content.decode()
+    assert "&lt;script&gt;alert(&quot;exif&quot;)&lt;/script&gt;" in detail
+    assert "&lt;b&gt;RECONYX&lt;/b&gt;" in detail
+
+
+def test_images_are_served_only_to_the_team(client, boris, charlie, reconyx):
+    client.force_login(boris)
+    preview = client.get(f"/media/{reconyx.pk}/preview/")
+    assert (preview.status_code, preview["Content-Type"]) == (200, "image/jpeg")
+    assert client.get(f"/media/{reconyx.pk}/original/").getvalue() == HYPERFIRE_2.read_bytes()
+    client.force_login(charlie)
+    for kind in ["original", "preview", "thumbnail"]:
+        assert client.get(f"/media/{reconyx.pk}/{kind}/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "url", ["/deployments/{d}/", "/media/{m}/", "/batches/{b}/", "/batches/{b}/progress/"]
+)
+def test_other_teams_get_403(client, alice, reconyx, url):
+    client.force_login(alice)
+    url = url.format(d=reconyx.deployment_id, m=reconyx.pk, b=reconyx.batch_id)
+    assert client.get(url).status_code == 403
+
+
+def test_the_batch_page_lists_failures_duplicates_and_skipped_files(client, alice, cn_deployment):
+    client.force_login(alice)
+    data = HYPERFIRE_2.read_bytes()
+    files = [SimpleUploadedFile("empty.JPG", b""), SimpleUploadedFile("a.JPG", data)]
+    files.append(SimpleUploadedFile("copy-of-a.JPG", data))
+    client.post(f"/deployments/{cn_deployment.pk}/upload/", {"files": files})
+    batch = cn_deployment.batches.get()
+    process(batch.media.get(file_size=0))
+    text = client.get(f"/batches/{batch.pk}/").content.decode()
+    assert "The file is empty." in text
+    assert "duplicate of a file already uploaded" in text
+    assert "Retry all failed files" in text
+
+
+def test_progress_counts_states_for_the_page_script(client, alice, cn_deployment):
+    empty = process(add(cn_deployment, alice, Path("empty.jpg"), b""))
+    client.force_login(alice)
+    progress = client.get(f"/batches/{empty.batch_id}/progress/").json()
+    assert progress == {
+        "states": {"queued": 0, "processing": 0, "processed": 0, "failed": 1},
+        "total": 1,
+        "duplicates": 0,
+        "skipped": 0,
+        "done": True,
+        "failed": [
+            {
+                "id": empty.pk,
+                "name": "empty.jpg",
+                "folder": "",
+                "reason": "The file is empty.",
+                "detail": "0 bytes",
+            }
+        ],
+    }
+
+
+def test_failure_reasons_are_translated_when_shown(client, alice, cn_deployment):
+    empty = process(add(cn_deployment, alice, Path("empty.jpg"), b""))
+    client.force_login(alice)
+    client.post("/i18n/setlang/", {"language": "ru"})
+    progress = client.get(f"/batches/{empty.batch_id}/progress/").json()
+    assert progress["failed"][0]["reason"] == "Файл пустой."
+    assert empty.failure_reason == "The file is empty."  # stored in English
+
+
+def test_the_list_filters_images_without_capture_time(client, alice, cn_deployment):
+    no_time = TESTDATA / "camera-trap/camtrapR/full_size_for_ocr/StationA/mousedeer.JPG"
+    media = process(add(cn_deployment, alice, no_time))
+    process(add(cn_deployment, alice, HYPERFIRE_2))
+    client.force_login(alice)
+    text = client.get(f"/deployments/{cn_deployment.pk}/?show=no_time").content.decode()
+    assert media.original_name in text
+    assert HYPERFIRE_2.name not in text
