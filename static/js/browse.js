@@ -1,0 +1,9 @@
+// The number of sightings found is counted by a second request, so the page shows at once.
+(function () {
+  "use strict";
+  const label = document.getElementById("result-count");
+  if (!label) return;
+  fetch(label.dataset.url, {headers: {Accept: "application/json"}})
+    .then((response) => response.json())
+    .then((data) => { label.textContent = data.count.toLocaleString() + " " + label.dataset.label; });
+})();

@@ -1,0 +1,130 @@
+// Maps: the browser's map of locations (#map, points from its GeoJSON, clustered) and a
+// sighting's small map (#mini-map). Tiles come from the configured server; when they cannot
+// be loaded (offline, blocked) the map draws a plain coordinate grid instead.
+(function () {
+  "use strict";
+
+  function coordinateGrid(map, label) {
+    if (map._coordinateGrid) return;
+    const layer = L.layerGroup().addTo(map);
+    map._coordinateGrid = layer;
+    map.getContainer().classList.add("grid-map");
+    function draw() {
+      layer.clearLayers();
+      const bounds = map.getBounds().pad(0.5);
+      const zoom = map.getZoom();
+      const step = zoom < 4 ? 10 : zoom < 7 ? 1 : zoom < 10 ? 0.1 : 0.01;
+      const style = {color: "#9aa8a0", weight: 1, interactive: false};
+      for (let lat = Math.floor(bounds.getSouth() / step) * step; lat <= bounds.getNorth(); lat += step) {
+        layer.addLayer(L.polyline([[lat, bounds.getWest()], [lat, bounds.getEast()]], style));
+      }
+      for (let lon = Math.floor(bounds.getWest() / step) * step; lon <= bounds.getEast(); lon += step) {
+        layer.addLayer(L.polyline([[bounds.getSouth(), lon], [bounds.getNorth(), lon]], style));
+      }
+    }
+    map.on("moveend zoomend resize", draw);
+    draw();
+    const legend = L.control({position: "bottomleft"});
+    legend.onAdd = () => {
+      const box = L.DomUtil.create("div", "grid-legend");
+      box.textContent = label;
+      return box;
+    };
+    legend.addTo(map);
+  }
+
+  function baseLayer(map, element) {
+    const url = element.dataset.tiles;
+    const label = element.dataset.gridLabel || "";
+    if (!url) { coordinateGrid(map, label); return; }
+    const tiles = L.tileLayer(url, {attribution: element.dataset.attribution, maxZoom: 18});
+    let loaded = 0;
+    tiles.on("tileload", () => { loaded += 1; });
+    tiles.on("tileerror", () => {
+      if (loaded === 0) { map.removeLayer(tiles); coordinateGrid(map, label); }
+    });
+    tiles.addTo(map);
+  }
+
+  function speciesCounts(feature, names) {
+    if (!feature.properties.species_counts) return [];
+    return feature.properties.species_counts.split(",")
+      .map((pair) => pair.split(":"))
+      .map(([species, count]) => [names[species] || species, Number(count)])
+      .sort((a, b) => b[1] - a[1]);
+  }
+
+  async function popup(feature, element, names) {
+    if (feature.properties.species_counts === null) {
+      // Too many points to count every species of each: ask for this one's.
+      const response = await fetch(element.dataset.url + "&location=" + feature.properties.id);
+      const one = await response.json();
+      feature.properties.species_counts = one.features.length ? one.features[0].properties.species_counts : "";
+    }
+    const box = document.createElement("div");
+    const title = document.createElement("strong");
+    title.textContent = feature.properties.name;
+    box.append(title, document.createElement("br"));
+    const who = document.createElement("span");
+    who.textContent = feature.properties.team + " · " + feature.properties.country;
+    box.append(who);
+    if (feature.properties.generalised) {
+      const note = document.createElement("div");
+      note.className = "meta";
+      note.textContent = element.dataset.generalisedLabel;
+      box.append(note);
+    }
+    const list = document.createElement("ul");
+    for (const [name, count] of speciesCounts(feature, names)) {
+      const item = document.createElement("li");
+      item.textContent = name + ": " + count;
+      list.append(item);
+    }
+    const link = document.createElement("a");
+    link.href = feature.properties.url;
+    link.textContent = element.dataset.openLabel + " (" + feature.properties.count + ")";
+    box.append(list, link);
+    return box;
+  }
+
+  async function locationsMap(element) {
+    // maxZoom on the map itself: clustering needs it, and the tile layer may be gone.
+    const map = L.map(element, {worldCopyJump: true, maxZoom: 18}).setView([44, 131], 5);
+    baseLayer(map, element);
+    const status = document.getElementById("map-status");
+    const response = await fetch(element.dataset.url, {headers: {Accept: "application/json"}});
+    const data = await response.json();
+    const clusters = L.markerClusterGroup();
+    const layer = L.geoJSON(data, {
+      pointToLayer: (feature, latlng) => L.marker(latlng, {title: feature.properties.name}),
+      onEachFeature: (feature, marker) => marker.on("click", async () => {
+        marker.bindPopup(await popup(feature, element, data.species)).openPopup();
+      }),
+    });
+    clusters.addLayer(layer);
+    map.addLayer(clusters);
+    if (data.features.length) map.fitBounds(layer.getBounds().pad(0.2), {maxZoom: 11});
+    element.dataset.points = String(data.features.length);
+    if (status) {
+      status.textContent = data.features.length + " · " + element.dataset.sightingsLabel + ": " +
+        data.features.reduce((sum, feature) => sum + feature.properties.count, 0);
+    }
+  }
+
+  function miniMap(element) {
+    const latitude = parseFloat(element.dataset.latitude);
+    const longitude = parseFloat(element.dataset.longitude);
+    const map = L.map(element).setView([latitude, longitude], element.dataset.generalised === "true" ? 9 : 12);
+    baseLayer(map, element);
+    if (element.dataset.generalised === "true") {
+      L.circle([latitude, longitude], {radius: 5000}).addTo(map);
+    } else {
+      L.marker([latitude, longitude]).addTo(map);
+    }
+  }
+
+  const big = document.getElementById("map");
+  if (big) locationsMap(big);
+  const small = document.getElementById("mini-map");
+  if (small) miniMap(small);
+})();
