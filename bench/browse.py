@@ -103,7 +103,9 @@ def _statements(teams: list, weighted: list[int], user: int) -> list[str]:
         """UPDATE sightings_location l SET has_sensitive_species = true
             WHERE EXISTS (SELECT 1 FROM sightings_sighting s JOIN sightings_species sp ON sp.id = s.species_id
                           WHERE s.location_id = l.id AND sp.is_sensitive)""",
-        "ANALYZE",
+        # As a production database is once autovacuum has visited: statistics, and the
+        # visibility map that index-only scans need.
+        "VACUUM ANALYZE",
     ]
 
 

@@ -140,7 +140,7 @@ def geojson(request: HttpRequest) -> JsonResponse:
     point's species when it is opened (the same filters plus location=ID).
     """
     results = _filtered(request)[1]
-    totals = dict(results.order_by().values_list("location_id").annotate(n=Count("pk")))
+    totals = dict(results.order_by().values_list("location_id").annotate(n=Count("*")))
     by_species = len(totals) <= SPECIES_COUNTS_UP_TO
     counts = _counts_per_location(results) if by_species else {}
     countries = {code: str(label) for code, label in Country.choices}
@@ -149,7 +149,7 @@ def geojson(request: HttpRequest) -> JsonResponse:
     link = link.replace("?&", "?")
     # Every station, in one pass: fewer than the sightings by far, and cheaper to read than
     # to pick out by tens of thousands of ids.
-    stations = Location.objects.values_list(
+    stations = Location.objects.order_by().values_list(
         "pk", "name", "team_id", "country", "latitude", "longitude"
     )
     teams = dict(Team.objects.values_list("pk", "name"))

@@ -669,7 +669,11 @@ class Sighting(models.Model):
     # their own indexes: the start, the location, and the local date and minute of the day.
     observed_at = models.DateTimeField(_("observed at (UTC)"))
     location = models.ForeignKey(
-        Location, models.PROTECT, related_name="sightings", verbose_name=_("location")
+        Location,
+        models.PROTECT,
+        related_name="sightings",
+        verbose_name=_("location"),
+        db_index=False,  # the indexes below lead with it
     )
     local_date = models.DateField(_("local date"))
     local_minute = models.PositiveSmallIntegerField(_("local time of day (minutes)"))
@@ -693,6 +697,9 @@ class Sighting(models.Model):
             models.Index(
                 fields=["location", "-observed_at", "-id"], name="sighting_browse_location"
             ),
+            # What a user may see, counted per station (map, GeoJSON, the count): read from
+            # this index alone, half the time of reading the table.
+            models.Index(fields=["location", "review_status"], name="sighting_location_review"),
         ]
 
     def __str__(self) -> str:

@@ -252,9 +252,10 @@ def test_the_csv_has_what_an_analyst_needs(client, alice, cn_deployment, pooled)
         pooled["cn_pending"].pk,
     ]
     first = rows[0]
-    assert (first["observed_at_utc"], first["local_time"]) == (
+    assert (first["observed_at_utc"], first["local_time"], first["local_date"]) == (
         "2009-04-21T12:00:00+00:00",
         "2009-04-21T20:00:00+08:00",
+        "2009-04-21",
     )
     assert (first["team"], first["country"], first["location"]) == ("Hunchun", "CN", "HC-07")
     assert (first["latitude"], first["longitude"], first["coordinates_generalised"]) == (
