@@ -270,9 +270,7 @@ def test_the_csv_has_what_an_analyst_needs(client, alice, cn_deployment, pooled)
     )
 
 
-def test_the_csv_reads_chunk_by_chunk(
-    client, alice, cn_deployment, monkeypatch, django_assert_max_num_queries
-):
+def test_the_csv_reads_chunk_by_chunk(client, alice, cn_deployment, monkeypatch):
     from sightings import exports
 
     monkeypatch.setattr(exports, "CHUNK", 10)
@@ -282,6 +280,24 @@ def test_the_csv_reads_chunk_by_chunk(
     response = client.get("/sightings.csv")
     lines = b"".join(response.streaming_content).decode().splitlines()
     assert len(lines) == 36
+
+
+def test_an_export_stopped_halfway_leaves_the_connection_as_it_was(
+    client, alice, cn_deployment, monkeypatch
+):
+    from django.db import connection
+
+    from sightings import exports
+
+    monkeypatch.setattr(exports, "CHUNK", 10)
+    for n in range(35):
+        sight(cn_deployment, dt.datetime(2009, 4, 1, tzinfo=UTC) + dt.timedelta(hours=n))
+    client.force_login(alice)
+    pieces = client.get("/sightings.csv").streaming_content
+    next(pieces)
+    del pieces  # the reader went away after the first piece: its generators are closed
+    assert not connection.allow_thread_sharing
+    assert Sighting.objects.count() == 35
 
 
 def test_the_geojson_has_a_point_per_location_with_counts(
