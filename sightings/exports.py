@@ -176,7 +176,7 @@ def _places(protected: set[int]) -> dict[int, tuple]:
     places = {}
     for pk, team, country, name, latitude, longitude in rows.iterator(chunk_size=5000):
         if pk in protected:
-            latitude, longitude = protection.generalise(latitude), protection.generalise(longitude)
+            latitude, longitude = protection.generalised(latitude, longitude)
         # As text once here, not once per sighting in the writer.
         latitude, longitude = ("" if v is None else repr(v) for v in (latitude, longitude))
         places[pk] = (team, country, str(pk), name, latitude, longitude)

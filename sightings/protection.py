@@ -45,18 +45,21 @@ def note_species(location_id: int, species: Iterable) -> None:
         )
 
 
-def generalise(degrees: float | None) -> float | None:
-    """The centre of the grid cell holding a coordinate."""
-    if degrees is None:
-        return None
+def generalised(
+    latitude: float | None, longitude: float | None
+) -> tuple[float | None, float | None]:
+    """The centre of the grid cell holding a point."""
     grid = settings.LOCATION_GRID_DEGREES
-    return round((math.floor(degrees / grid) + 0.5) * grid, 6)
+    return tuple(
+        None if degrees is None else round((math.floor(degrees / grid) + 0.5) * grid, 6)
+        for degrees in (latitude, longitude)
+    )
 
 
 def coordinates(location: Location, protected: set[int]) -> tuple[float | None, float | None]:
     """The location's coordinates as this viewer may see them."""
     if location.pk in protected:
-        return generalise(location.latitude), generalise(location.longitude)
+        return generalised(location.latitude, location.longitude)
     return location.latitude, location.longitude
 
 

@@ -50,13 +50,13 @@ def test_a_tigers_station_is_protected_as_a_whole(tiger_station, ru_deployment):
 
 
 def test_the_grid_cell_centre():
-    assert (protection.generalise(EXACT[0]), protection.generalise(EXACT[1])) == CELL
-    assert protection.generalise(-0.01) == -0.05
+    assert protection.generalised(*EXACT) == CELL
+    assert protection.generalised(-0.01, None) == (-0.05, None)
 
 
 def test_a_coarser_grid_is_a_setting(settings):
     settings.LOCATION_GRID_DEGREES = 1
-    assert (protection.generalise(EXACT[0]), protection.generalise(EXACT[1])) == (43.5, 131.5)
+    assert protection.generalised(*EXACT) == (43.5, 131.5)
 
 
 def test_browser_table_shows_other_teams_the_grid(client, alice, boris, tiger_station):
