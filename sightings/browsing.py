@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -131,7 +132,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def geojson(request: HttpRequest) -> JsonResponse:
+def geojson(request: HttpRequest) -> HttpResponse:
     """The filtered sightings as points, one per location, with counts per species.
 
     Each point's "species_counts" reads "12:30,5:20": species 12 seen 30 times, species 5
@@ -158,7 +159,7 @@ def geojson(request: HttpRequest) -> JsonResponse:
         if pk not in totals or latitude is None or longitude is None:
             continue
         if pk in protected:
-            latitude, longitude = protection.generalise(latitude), protection.generalise(longitude)
+            latitude, longitude = protection.generalised(latitude, longitude)
         features.append({
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [longitude, latitude]},
@@ -170,7 +171,8 @@ def geojson(request: HttpRequest) -> JsonResponse:
         })  # fmt: skip
     names = {str(s.pk): s.common_name for s in Species.objects.all()} | {"0": _("not named yet")}
     collection = {"type": "FeatureCollection", "species": names, "features": features}
-    return JsonResponse(collection, json_dumps_params={"separators": (",", ":")})
+    # orjson: the standard encoder spent a fifth of this view's time on 50,000 points.
+    return HttpResponse(orjson.dumps(collection), content_type="application/json")
 
 
 def _counts_per_location(results: QuerySet[Sighting]) -> dict[int, str]:
