@@ -74,7 +74,10 @@ def _fill_chunk(deployment, batch, numbers: range) -> None:
     Media.objects.bulk_create(media)
     Sighting.objects.bulk_create(
         Sighting(
-            event=event, species=random.choice(named) if n % 2 else None, count=1 if n % 2 else None
+            event=event,
+            species=random.choice(named) if n % 2 else None,
+            count=1 if n % 2 else None,
+            **event.placement(),
         )
         for n, event in zip(numbers, events, strict=True)
     )
