@@ -26,21 +26,22 @@ def lock(deployment_id: int) -> Deployment:
     return Deployment.objects.select_for_update().get(pk=deployment_id)
 
 
-def group_media(media: Media) -> None:
-    """Put a processed image into its deployment's events (no capture time: no event)."""
+def group_media(media: Media, deployment: Deployment) -> None:
+    """Put a processed image into its deployment's events (no capture time: no event).
+
+    The caller holds the deployment's lock (lock()), in the transaction that saves the image.
+    """
     if media.captured_at is None:
         return
-    with transaction.atomic():
-        deployment = lock(media.deployment_id)
-        gap = dt.timedelta(seconds=deployment.event_gap_seconds)
-        instant = media.captured_at
-        # Exactly the events with an image closer than the gap to this one (events are
-        # maximal runs, so anything else is at least a gap away).
-        touching = deployment.events.filter(end_at__gt=instant - gap, start_at__lt=instant + gap)
-        spans = list(touching.values_list("start_at", "end_at").order_by())
-        start = min([instant, *(start for start, _ in spans)])
-        end = max([instant, *(end for _, end in spans)])
-        regroup(deployment, start, end)
+    gap = dt.timedelta(seconds=deployment.event_gap_seconds)
+    instant = media.captured_at
+    # Exactly the events with an image closer than the gap to this one (events are
+    # maximal runs, so anything else is at least a gap away).
+    touching = deployment.events.filter(end_at__gt=instant - gap, start_at__lt=instant + gap)
+    spans = list(touching.values_list("start_at", "end_at").order_by())
+    start = min([instant, *(start for start, _ in spans)])
+    end = max([instant, *(end for _, end in spans)])
+    regroup(deployment, start, end)
 
 
 def regroup_deployment(deployment: Deployment) -> None:
@@ -76,7 +77,8 @@ def regroup(
         deployment.media.filter(captured_at__gte=start, captured_at__lte=end)
         .exclude(captured_at=None)
         .order_by("captured_at", "pk")
-        .only("pk", "captured_at", "event_id", "folder_species_id")
+        # deployment_id too: the related manager reads it on every image it returns.
+        .only("pk", "deployment_id", "captured_at", "event_id", "folder_species_id")
     )
     groups = split_by_gap(media, dt.timedelta(seconds=deployment.event_gap_seconds))
     first_image = {}
@@ -85,6 +87,7 @@ def regroup(
     old = set(first_image) - {None}
     if everything:
         old |= set(deployment.events.values_list("pk", flat=True))
+    existing = set(old)
     kept = [_settle(deployment, group, old) for group in groups]
     home = {item.pk: item.event_id for item in media}
     retired = old - {event.pk for event in kept}
@@ -93,7 +96,8 @@ def regroup(
         Sighting.objects.filter(event_id=event).update(event_id=home[first_image[event]])
     Event.objects.filter(pk__in=retired).delete()
     for event in kept:
-        event.sightings.update(**event.placement())
+        if event.pk in existing:  # a new event has no sightings yet
+            event.sightings.update(**event.placement())
         refresh_sightings(event)
 
 

@@ -76,9 +76,9 @@ def process_media(media: Media) -> None:
     # Saved and grouped together, so whoever waits for a batch finds its events too; under
     # the deployment's lock, taken first as by everyone changing its images (no deadlock).
     with transaction.atomic():
-        events.lock(media.deployment_id)
+        deployment = events.lock(media.deployment_id)
         media.save(update_fields=PROCESSED_FIELDS)
-        events.group_media(media)
+        events.group_media(media, deployment)
 
 
 def _start(media: Media) -> bool:
