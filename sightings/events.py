@@ -2,8 +2,10 @@
 
 An event is a maximal run of images whose consecutive capture times are closer than the
 deployment's gap. That grouping depends only on the corrected capture times, so it comes out
-the same whatever order images arrive in: each new image regroups just the window of events
-it touches, and a changed gap or clock regroups the whole deployment with the same code.
+the same whatever order images arrive in. Processed images wait to be grouped a run at a
+time, so a card costs a few grouping passes beside its workers, not one per image; a pass
+regroups just the window of events the new images touch, and a changed gap or clock
+regroups the whole deployment with the same code.
 """
 
 from __future__ import annotations
@@ -11,9 +13,18 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from sightings import independence, protection
-from sightings.models import Deployment, Event, Media, Sighting, SightingChange, Species
+from sightings.models import (
+    Deployment,
+    Event,
+    Media,
+    PendingGrouping,
+    Sighting,
+    SightingChange,
+    Species,
+)
 
 
 def lock(deployment_id: int) -> Deployment:
@@ -26,22 +37,29 @@ def lock(deployment_id: int) -> Deployment:
     return Deployment.objects.select_for_update().get(pk=deployment_id)
 
 
-def group_media(media: Media, deployment: Deployment) -> None:
-    """Put a processed image into its deployment's events (no capture time: no event).
+def request_grouping(deployment_id: int) -> None:
+    """Have the deployment's newly processed images grouped into events, once for a run."""
+    from sightings import tasks
 
-    The caller holds the deployment's lock (lock()), in the transaction that saves the image.
-    """
-    if media.captured_at is None:
-        return
-    gap = dt.timedelta(seconds=deployment.event_gap_seconds)
-    instant = media.captured_at
-    # Exactly the events with an image closer than the gap to this one (events are
-    # maximal runs, so anything else is at least a gap away).
-    touching = deployment.events.filter(end_at__gt=instant - gap, start_at__lt=instant + gap)
-    spans = list(touching.values_list("start_at", "end_at").order_by())
-    start = min([instant, *(start for start, _ in spans)])
-    end = max([instant, *(end for _, end in spans)])
-    regroup(deployment, start, end)
+    _, created = PendingGrouping.objects.get_or_create(deployment_id=deployment_id)
+    if created:
+        tasks.group_new_media.delay_on_commit(deployment_id)
+
+
+def group_new_media(deployment_id: int) -> int:
+    """Put the deployment's processed images that are in no event yet into events; return
+    how many there were."""
+    # Taken off the list first: an image processed while this runs asks again.
+    PendingGrouping.objects.filter(deployment_id=deployment_id).delete()
+    with transaction.atomic():
+        deployment = lock(deployment_id)
+        # Derived again under the lock: the deployment's clock may have changed since the
+        # worker that processed an image read it.
+        new = correct_capture_times(deployment, deployment.media.ungrouped())
+        if new:
+            times = [item.captured_at for item in new]
+            regroup(deployment, *_window(deployment, min(times), max(times)))
+    return len(new)
 
 
 def regroup_deployment(deployment: Deployment) -> None:
@@ -49,7 +67,7 @@ def regroup_deployment(deployment: Deployment) -> None:
     after its time zone, clock correction, period or gap changed."""
     with transaction.atomic():
         deployment = lock(deployment.pk)
-        correct_capture_times(deployment)
+        correct_capture_times(deployment, deployment.media.exclude(camera_time=""))
         timed = deployment.media.exclude(captured_at=None)
         Media.objects.filter(deployment=deployment, captured_at=None).update(event=None)
         span = [timed.order_by("captured_at").first(), timed.order_by("captured_at").last()]
@@ -59,46 +77,80 @@ def regroup_deployment(deployment: Deployment) -> None:
         regroup(deployment, span[0].captured_at, span[1].captured_at, everything=True)
 
 
-def correct_capture_times(deployment: Deployment) -> int:
-    """Re-derive the UTC instants of the deployment's images; return how many."""
-    media = list(deployment.media.exclude(camera_time="").only("camera_time", "camera_offset"))
+def correct_capture_times(deployment: Deployment, media: QuerySet[Media]) -> list[Media]:
+    """Re-derive the UTC instants of these images of the deployment; return the images."""
+    fields = ["captured_at", "is_outside_deployment"]
+    # deployment_id too: the related manager reads it on every image it returns.
+    media = list(media.only("pk", "deployment_id", "camera_time", "camera_offset", *fields))
+    changed = []
     for item in media:
+        before = (item.captured_at, item.is_outside_deployment)
         item.deployment = deployment
         item.derive_capture_instant()
-    Media.objects.bulk_update(media, ["captured_at", "is_outside_deployment"], batch_size=1000)
-    return len(media)
+        if (item.captured_at, item.is_outside_deployment) != before:
+            changed.append(item)
+    Media.objects.bulk_update(changed, fields, batch_size=1000)
+    return media
+
+
+def _window(deployment: Deployment, start: dt.datetime, end: dt.datetime) -> tuple:
+    """Widen start..end to take in the whole events an image in it joins."""
+    gap = dt.timedelta(seconds=deployment.event_gap_seconds)
+    latest_first = deployment.events.order_by("-start_at").values_list("start_at", "end_at")
+    # Events are runs at least a gap apart, so only the last one starting before the
+    # window can reach into it, and the last one starting in it ends it.
+    before = latest_first.filter(start_at__lt=start).first()
+    if before and before[1] > start - gap:
+        start = before[0]
+    last = latest_first.filter(start_at__lt=end + gap).first()
+    if last:
+        end = max(end, last[1])
+    return start, end
 
 
 def regroup(
     deployment: Deployment, start: dt.datetime, end: dt.datetime, everything: bool = False
 ) -> None:
-    """Rebuild the events of the images between start and end, reusing existing events."""
+    """Rebuild the events of the images between start and end, reusing existing events
+    and writing only what changed (everything: every event, as after a clock change)."""
     media = list(
         deployment.media.filter(captured_at__gte=start, captured_at__lte=end)
         .exclude(captured_at=None)
         .order_by("captured_at", "pk")
-        # deployment_id too: the related manager reads it on every image it returns.
         .only("pk", "deployment_id", "captured_at", "event_id", "folder_species_id")
     )
-    groups = split_by_gap(media, dt.timedelta(seconds=deployment.event_gap_seconds))
+    if everything:
+        old = deployment.events.in_bulk()
+    else:
+        old = Event.objects.in_bulk({item.event_id for item in media} - {None})
+    for event in old.values():
+        event.deployment = deployment
     first_image = {}
     for item in media:
-        first_image.setdefault(item.event_id, item.pk)
-    old = set(first_image) - {None}
-    if everything:
-        old |= set(deployment.events.values_list("pk", flat=True))
-    existing = set(old)
-    kept = [_settle(deployment, group, old) for group in groups]
-    home = {item.pk: item.event_id for item in media}
-    retired = old - {event.pk for event in kept}
-    for event in retired & set(first_image):
+        first_image.setdefault(item.event_id, item)
+    groups = split_by_gap(media, dt.timedelta(seconds=deployment.event_gap_seconds))
+    unclaimed = set(old)
+    settled = [(group, *_settle(deployment, group, old, unclaimed)) for group in groups]
+    created = [(event, group) for group, event, _ in settled if event.pk is None]
+    Event.objects.bulk_create([event for event, _ in created], batch_size=1000)
+    changed = [
+        event for _, event, differs in settled if event.pk in old and (everything or differs)
+    ]
+    Event.objects.bulk_update(changed, ["start_at", "end_at", "media_count"], batch_size=1000)
+    moved = []
+    for group, event, _ in settled:
+        moved += [item for item in group if item.event_id != event.pk]
+        for item in group:
+            item.event_id = event.pk
+    Media.objects.bulk_update(moved, ["event"], batch_size=1000)
+    for event_id in unclaimed & set(first_image):
         # Sightings of a swallowed event follow its first image to its new event.
-        Sighting.objects.filter(event_id=event).update(event_id=home[first_image[event]])
-    Event.objects.filter(pk__in=retired).delete()
-    for event in kept:
-        if event.pk in existing:  # a new event has no sightings yet
-            event.sightings.update(**event.placement())
+        Sighting.objects.filter(event_id=event_id).update(event_id=first_image[event_id].event_id)
+    Event.objects.filter(pk__in=unclaimed).delete()
+    for event in changed:
+        event.sightings.update(**event.placement())
         refresh_sightings(event)
+    _start_sightings(created)
 
 
 def split_by_gap(media: list[Media], gap: dt.timedelta) -> list[list[Media]]:
@@ -112,19 +164,31 @@ def split_by_gap(media: list[Media], gap: dt.timedelta) -> list[list[Media]]:
     return groups
 
 
-def _settle(deployment: Deployment, group: list[Media], old: set[int]) -> Event:
+def _settle(
+    deployment: Deployment, group: list[Media], old: dict[int, Event], unclaimed: set[int]
+) -> tuple[Event, bool]:
+    """The event a run of images makes, and whether it differs from the stored one."""
     # Reuse the earliest existing event among the group's images, so its sightings stay.
-    reusable = [item.event_id for item in group if item.event_id in old]
-    event = Event.objects.get(pk=reusable[0]) if reusable else Event(deployment=deployment)
-    old.discard(event.pk)
-    event.start_at, event.end_at = group[0].captured_at, group[-1].captured_at
-    event.media_count = len(group)
-    event.save()
-    moved = [item.pk for item in group if item.event_id != event.pk]
-    Media.objects.filter(pk__in=moved).update(event=event)
-    for item in group:
-        item.event_id = event.pk
-    return event
+    reusable = [item.event_id for item in group if item.event_id in unclaimed]
+    event = old[reusable[0]] if reusable else Event(deployment=deployment)
+    unclaimed.discard(event.pk)
+    span = (group[0].captured_at, group[-1].captured_at, len(group))
+    differs = span != (event.start_at, event.end_at, event.media_count) or any(
+        item.event_id != event.pk for item in group
+    )
+    event.start_at, event.end_at, event.media_count = span
+    return event, differs
+
+
+def _start_sightings(created: list[tuple[Event, list[Media]]]) -> None:
+    """New events' first sightings: the species their images' folders name, else a draft."""
+    drafts = []
+    for event, group in created:
+        if any(item.folder_species_id for item in group):
+            refresh_sightings(event)
+        else:
+            drafts.append(Sighting(event=event, **event.placement()))
+    Sighting.objects.bulk_create(drafts, batch_size=1000)
 
 
 def refresh_sightings(event: Event) -> None:

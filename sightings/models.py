@@ -333,11 +333,17 @@ class UploadBatch(models.Model):
             "total": sum(states.values()),
             "duplicates": duplicates,
             "skipped": sum(skipped.values()),
-            "done": states[Media.State.QUEUED] + states[Media.State.PROCESSING] == 0,
+            # Done once its images are in events too, so whoever waits for it finds them.
+            "done": states[Media.State.QUEUED] + states[Media.State.PROCESSING] == 0
+            and not self.media.ungrouped().exists(),
         }
 
 
 class MediaQuerySet(models.QuerySet):
+    def ungrouped(self) -> MediaQuerySet:
+        """Processed images with a capture time that are in no event yet."""
+        return self.filter(state=Media.State.PROCESSED, event=None, captured_at__isnull=False)
+
     def visible_to(self, user) -> MediaQuerySet:
         """Images of the user's teams, and of other teams' approved sightings."""
         if user.is_superuser:
@@ -463,6 +469,12 @@ class Media(models.Model):
             models.Index(fields=["batch", "state"], name="media_batch_state"),
             # An event's images, in time order.
             models.Index(fields=["event", "captured_at"], name="media_event_time"),
+            # The few processed images still waiting to be grouped into events.
+            models.Index(
+                fields=["deployment", "captured_at"],
+                name="media_ungrouped",
+                condition=Q(event=None, captured_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -780,3 +792,16 @@ class PendingIndependence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.location_id}/{self.species_id}"
+
+
+class PendingGrouping(models.Model):
+    """A deployment with processed images waiting to be grouped into events.
+
+    One row however many images are waiting: a card being processed is grouped in a few
+    runs, not once per image.
+    """
+
+    deployment = models.OneToOneField(Deployment, models.CASCADE, related_name="+")
+
+    def __str__(self) -> str:
+        return str(self.deployment_id)

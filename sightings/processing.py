@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -73,12 +72,9 @@ def process_media(media: Media) -> None:
         analysis.derivatives, media.sha256
     )
     _fill(media, analysis.metadata)
-    # Saved and grouped together, so whoever waits for a batch finds its events too; under
-    # the deployment's lock, taken first as by everyone changing its images (no deadlock).
-    with transaction.atomic():
-        deployment = events.lock(media.deployment_id)
-        media.save(update_fields=PROCESSED_FIELDS)
-        events.group_media(media, deployment)
+    media.save(update_fields=PROCESSED_FIELDS)
+    if media.captured_at is not None:
+        events.request_grouping(media.deployment_id)
 
 
 def _start(media: Media) -> bool:

@@ -63,3 +63,15 @@ def regroup_deployment(deployment_id: int) -> None:
         logger.warning("Deployment %s no longer exists; nothing to regroup", deployment_id)
         return
     events.regroup_deployment(deployment)
+
+
+@shared_task(**IDEMPOTENT)
+def group_new_media(deployment_id: int) -> None:
+    """Group a deployment's newly processed images into events."""
+    from sightings import events
+    from sightings.models import Deployment
+
+    if not Deployment.objects.filter(pk=deployment_id).exists():
+        logger.warning("Deployment %s no longer exists; nothing to group", deployment_id)
+        return
+    events.group_new_media(deployment_id)

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 from django.core.files import File
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from sightings import folders, ingest, tasks
-from sightings.models import Event, Media, Sighting, Species
+from sightings.models import Event, Media, PendingGrouping, Sighting, Species
 
 from .test_processing import add, process
 
@@ -29,17 +31,22 @@ def camera_jpeg(taken: str) -> bytes:
     return buffer.getvalue()
 
 
-def shoot(deployment, user, *times: str, folder: str = "") -> list[Media]:
-    """Upload one batch with an image per camera time and process them in the order given."""
+def upload(deployment, user, *times: str, folder: str = "") -> list[Media]:
+    """One batch with an image per camera time, queued for processing."""
     batch = deployment.batches.create(uploaded_by=user)
-    shot = []
+    uploaded = []
     for taken in times:
         data = camera_jpeg(taken)
         file = File(io.BytesIO(data), name="x.jpg")
         sha256 = hashlib.sha256(data).hexdigest()
         media = ingest.add_file(batch, file, name=f"{taken}.jpg", folder=folder, sha256=sha256)
-        shot.append(process(media))
-    return shot
+        uploaded.append(media)
+    return uploaded
+
+
+def shoot(deployment, user, *times: str, folder: str = "") -> list[Media]:
+    """Upload one batch and process its images one by one in the order given."""
+    return [process(media) for media in upload(deployment, user, *times, folder=folder)]
 
 
 def partition(deployment) -> list[list[str]]:
@@ -112,6 +119,55 @@ def test_an_image_between_two_events_merges_them_and_keeps_their_names(cn_deploy
         .exclude(pk=event.pk)
         .exists()
     )
+
+
+def test_a_card_processed_meanwhile_is_grouped_in_one_pass(cn_deployment, alice):
+    card = upload(cn_deployment, alice, *[f"2009:04:21 0{hour}:40:00" for hour in range(6)])
+    for media in card:
+        tasks.process_media.apply(args=(media.pk,))
+    # Processed, and asked once to be grouped; until then the batch is not done.
+    assert PendingGrouping.objects.filter(deployment=cn_deployment).count() == 1
+    assert not cn_deployment.events.exists()
+    batch = card[0].batch
+    assert batch.progress()["states"]["processed"] == 6
+    assert not batch.progress()["done"]
+    tasks.group_new_media.apply(args=(cn_deployment.pk,))
+    assert len(partition(cn_deployment)) == 6
+    assert Sighting.objects.filter(event__deployment=cn_deployment, species=None).count() == 6
+    assert batch.progress()["done"]
+    assert not PendingGrouping.objects.exists()
+
+
+def queries_to_group(deployment, user, times: list[str]) -> int:
+    for media in upload(deployment, user, *times):
+        tasks.process_media.apply(args=(media.pk,))
+    with CaptureQueriesContext(connection) as queries:
+        tasks.group_new_media.apply(args=(deployment.pk,))
+    return len(queries)
+
+
+def test_grouping_costs_no_more_queries_for_a_bigger_card(cn_deployment, alice):
+    queries_to_group(cn_deployment, alice, ["2009:04:21 00:39:00"])
+    # Each card extends the last event and starts new ones after it.
+    two = queries_to_group(cn_deployment, alice, ["2009:04:21 00:39:30", "2009:04:21 00:50:30"])
+    times = [f"2009:04:2{day} {hour:02}:51:0{second}" for day in (1, 2) for hour in range(10)
+             for second in (0, 5)]  # fmt: skip
+    forty = queries_to_group(cn_deployment, alice, times)
+    assert len(partition(cn_deployment)) == 21
+    assert forty == two
+
+
+def test_grouping_uses_the_deployment_clock_as_it_is_when_grouping(cn_deployment, alice):
+    [media] = upload(cn_deployment, alice, "2009:04:21 00:40:00")
+    tasks.process_media.apply(args=(media.pk,))
+    # The zone is corrected after the worker read the deployment, before the grouping.
+    type(cn_deployment).objects.filter(pk=cn_deployment.pk).update(time_zone="Asia/Vladivostok")
+    tasks.group_new_media.apply(args=(cn_deployment.pk,))
+    [event] = cn_deployment.events.all()
+    # Vladivostok was UTC+11 in April 2009.
+    assert event.start_at == dt.datetime(2009, 4, 20, 13, 40, tzinfo=dt.UTC)
+    media.refresh_from_db()
+    assert media.captured_at == event.start_at
 
 
 def test_images_without_capture_time_stay_out_of_events(cn_deployment, alice):

@@ -15,7 +15,7 @@ from PIL import Image
 
 from neaspec_traps.celery import app as celery_app
 from sightings import ingest, tasks
-from sightings.models import Media
+from sightings.models import Media, PendingGrouping
 
 from .conftest import TESTDATA, running_worker, wait_until
 
@@ -37,7 +37,10 @@ def add(deployment, user, path: Path, data: bytes | None = None, name: str = "")
 
 
 def process(media: Media) -> Media:
+    """Process a media as a worker does, then the grouping into events it asked for."""
     tasks.process_media.apply(args=(media.pk,))
+    if PendingGrouping.objects.filter(deployment=media.deployment_id).exists():
+        tasks.group_new_media.apply(args=(media.deployment_id,))
     media.refresh_from_db()
     return media
 
@@ -227,6 +230,10 @@ def test_a_worker_processes_an_uploaded_card(client, alice, cn_deployment, celer
     # Asia/Shanghai is UTC+8.
     assert first.captured_at == dt.datetime(2009, 4, 4, 16, 11, tzinfo=dt.UTC)
     assert default_storage.exists(first.thumbnail.name)
+    # Done means grouped too: the card's events, each with its draft sighting to name.
+    events = cn_deployment.events.all()
+    assert sum(event.media_count for event in events) == len(images)
+    assert [event.sightings.get().species for event in events] == [None] * len(events)
 
 
 @pytest.fixture
