@@ -46,9 +46,8 @@ def request_grouping(deployment_id: int) -> None:
         tasks.group_new_media.delay_on_commit(deployment_id)
 
 
-def group_new_media(deployment_id: int) -> int:
-    """Put the deployment's processed images that are in no event yet into events; return
-    how many there were."""
+def group_new_media(deployment_id: int) -> None:
+    """Put the deployment's processed images that are in no event yet into events."""
     # Taken off the list first: an image processed while this runs asks again.
     PendingGrouping.objects.filter(deployment_id=deployment_id).delete()
     with transaction.atomic():
@@ -59,7 +58,6 @@ def group_new_media(deployment_id: int) -> int:
         if new:
             times = [item.captured_at for item in new]
             regroup(deployment, *_window(deployment, min(times), max(times)))
-    return len(new)
 
 
 def regroup_deployment(deployment: Deployment) -> None:
@@ -93,7 +91,9 @@ def correct_capture_times(deployment: Deployment, media: QuerySet[Media]) -> lis
     return media
 
 
-def _window(deployment: Deployment, start: dt.datetime, end: dt.datetime) -> tuple:
+def _window(
+    deployment: Deployment, start: dt.datetime, end: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
     """Widen start..end to take in the whole events an image in it joins."""
     gap = dt.timedelta(seconds=deployment.event_gap_seconds)
     latest_first = deployment.events.order_by("-start_at").values_list("start_at", "end_at")
