@@ -37,12 +37,13 @@ def lock(deployment_id: int) -> Deployment:
     return Deployment.objects.select_for_update().get(pk=deployment_id)
 
 
-def request_grouping(deployment_id: int) -> None:
-    """Have the deployment's newly processed images grouped into events, once for a run."""
+def request_grouping(deployment_id: int, again: bool = False) -> None:
+    """Have the deployment's newly processed images grouped into events, once for a run
+    (again: even though a request is pending, as its task may have been lost)."""
     from sightings import tasks
 
     _, created = PendingGrouping.objects.get_or_create(deployment_id=deployment_id)
-    if created:
+    if created or again:
         tasks.group_new_media.delay_on_commit(deployment_id)
 
 

@@ -49,6 +49,12 @@ def analyse(data: bytes, name: str) -> Analysis:
 
 def process_media(media: Media) -> None:
     """Process one queued media, leaving it processed or failed with a reason."""
+    if media.state == Media.State.PROCESSED:
+        # Delivered again: its worker died after saving it, perhaps before it asked for
+        # grouping, and then no grouping task would ever come.
+        if media.captured_at is not None and media.event_id is None:
+            events.request_grouping(media.deployment_id, again=True)
+        return
     if not _start(media):
         return
     try:

@@ -157,6 +157,25 @@ def test_grouping_costs_no_more_queries_for_a_bigger_card(cn_deployment, alice):
     assert forty == two
 
 
+def test_an_image_delivered_again_after_its_worker_died_is_grouped(
+    cn_deployment, alice, django_capture_on_commit_callbacks
+):
+    [media] = upload(cn_deployment, alice, "2009:04:21 00:40:00")
+    # Saved as processed and marked as waiting, but the worker died before the grouping
+    # task was sent: the message comes back to a worker.
+    with django_capture_on_commit_callbacks(execute=False):
+        tasks.process_media.apply(args=(media.pk,))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        tasks.process_media.apply(args=(media.pk,))
+    assert len(callbacks) == 1  # the grouping task, sent again
+    tasks.group_new_media.apply(args=(cn_deployment.pk,))
+    assert partition(cn_deployment) == [["2009-04-21T00:40:00"]]
+    # An image already grouped asks for nothing when delivered again.
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        tasks.process_media.apply(args=(media.pk,))
+    assert callbacks == []
+
+
 def test_grouping_uses_the_deployment_clock_as_it_is_when_grouping(cn_deployment, alice):
     [media] = upload(cn_deployment, alice, "2009:04:21 00:40:00")
     tasks.process_media.apply(args=(media.pk,))
