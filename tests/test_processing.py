@@ -15,7 +15,7 @@ from PIL import Image
 
 from neaspec_traps.celery import app as celery_app
 from sightings import ingest, tasks
-from sightings.models import Media, PendingGrouping
+from sightings.models import Media
 
 from .conftest import TESTDATA, running_worker, wait_until
 
@@ -37,10 +37,13 @@ def add(deployment, user, path: Path, data: bytes | None = None, name: str = "")
 
 
 def process(media: Media) -> Media:
-    """Process a media as a worker does, then the grouping into events it asked for."""
+    """Process a media as a worker does, then group it into events.
+
+    Grouping here, whether or not the request is still pending: in a transactional test a
+    running test worker may take the request first, and this then waits for its lock.
+    """
     tasks.process_media.apply(args=(media.pk,))
-    if PendingGrouping.objects.filter(deployment=media.deployment_id).exists():
-        tasks.group_new_media.apply(args=(media.deployment_id,))
+    tasks.group_new_media.apply(args=(media.deployment_id,))
     media.refresh_from_db()
     return media
 
