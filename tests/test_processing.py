@@ -83,7 +83,8 @@ def test_it_makes_a_dct_sized_preview_and_a_thumbnail(cn_deployment, alice):
     thumbnail = Image.open(default_storage.open(media.thumbnail.name))
     # 4608 / 4 = 1152: decoded at a quarter scale, with no resampling.
     assert (preview.format, preview.size) == ("JPEG", (1152, 648))
-    assert thumbnail.size == (320, 180)
+    # 1152 / 4 = 288: the whole-factor reduction that comes closest to 320 px.
+    assert thumbnail.size == (288, 162)
     assert media.preview.name == f"previews/{media.sha256[:2]}/{media.sha256}.jpg"
 
 
@@ -91,6 +92,8 @@ def test_the_preview_of_an_odd_size_is_resampled_to_1600(cn_deployment, alice):
     media = process(add(cn_deployment, alice, Path("odd.jpg"), jpeg((3264, 2448))))
     preview = Image.open(default_storage.open(media.preview.name))
     assert preview.size == (1600, 1200)
+    thumbnail = Image.open(default_storage.open(media.thumbnail.name))
+    assert thumbnail.size == (320, 240)
 
 
 def test_derivatives_are_upright(cn_deployment, alice):
