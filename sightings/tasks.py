@@ -33,8 +33,9 @@ def process_media(media_id: int) -> None:
     from sightings import processing
     from sightings.models import Media
 
-    media = Media.objects.select_related("deployment").filter(pk=media_id).first()
-    if media is None:
+    try:
+        media = Media.objects.select_related("deployment").get(pk=media_id)
+    except Media.DoesNotExist:
         logger.warning("Media %s no longer exists; nothing to process", media_id)
         return
     try:

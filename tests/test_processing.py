@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.db import connection
 from PIL import Image
 
 from neaspec_traps.celery import app as celery_app
@@ -276,3 +277,25 @@ def test_a_file_whose_worker_died_is_picked_up_again(alice, cn_deployment, own_q
     media.refresh_from_db()
     assert (media.attempt_count, media.camera_time) == (2, "2021-04-11T20:43:09")
     assert "exited with 'signal 9 (SIGKILL)'" in worker.text()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_whose_database_connection_was_cut_carries_on(
+    alice, cn_deployment, own_queue, media_root
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("cuts the connection with PostgreSQL's pg_terminate_backend")
+    with running_worker(own_queue, media_root) as worker:
+        first = add(cn_deployment, alice, HYPERFIRE_2)
+        wait_until(lambda: Media.objects.get(pk=first.pk).state == "processed", 60, worker.text())
+        # As when PostgreSQL restarts: the worker's open connection is gone, unknown to it.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            assert cursor.fetchall(), "the worker had no connection to cut"
+        second = add(cn_deployment, alice, ROTATED)
+        wait_until(lambda: Media.objects.get(pk=second.pk).state == "processed", 60, worker.text())
+    # The task met the broken connection, and its retry ran on a new one.
+    assert "Retry in" in worker.text()
