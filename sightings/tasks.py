@@ -10,6 +10,9 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext_noop
 
+from sightings import events, independence, processing
+from sightings.models import Deployment, Media
+
 logger = logging.getLogger(__name__)
 
 
@@ -30,9 +33,6 @@ IDEMPOTENT = {
 @shared_task(**IDEMPOTENT)
 def process_media(media_id: int) -> None:
     """Extract metadata and make derivatives for one uploaded file."""
-    from sightings import processing
-    from sightings.models import Media
-
     try:
         media = Media.objects.select_related("deployment").get(pk=media_id)
     except Media.DoesNotExist:
@@ -48,17 +48,12 @@ def process_media(media_id: int) -> None:
 @shared_task(**IDEMPOTENT)
 def update_independence(location_id: int, species_id: int) -> None:
     """Work out again which sightings of a species at a location are independent."""
-    from sightings import independence
-
     independence.update_series(location_id, species_id)
 
 
 @shared_task(**IDEMPOTENT)
 def regroup_deployment(deployment_id: int) -> None:
     """Correct a deployment's capture times and regroup its events after its clock changed."""
-    from sightings import events
-    from sightings.models import Deployment
-
     deployment = Deployment.objects.filter(pk=deployment_id).first()
     if deployment is None:
         logger.warning("Deployment %s no longer exists; nothing to regroup", deployment_id)
@@ -69,9 +64,6 @@ def regroup_deployment(deployment_id: int) -> None:
 @shared_task(**IDEMPOTENT)
 def group_new_media(deployment_id: int) -> None:
     """Group a deployment's newly processed images into events."""
-    from sightings import events
-    from sightings.models import Deployment
-
     if not Deployment.objects.filter(pk=deployment_id).exists():
         logger.warning("Deployment %s no longer exists; nothing to group", deployment_id)
         return
