@@ -189,7 +189,8 @@ def measure_split(deployment, user, paths: list[Path]) -> dict[str, float]:
     watch.wrap(derivatives, "render_derivatives", "derivatives")
     watch.wrap(derivatives, "store_derivatives", "storing derivatives")
     start = time.perf_counter()
-    for media in Media.objects.select_related("deployment").order_by("pk"):
+    rows = Media.objects.select_related("deployment").only(*processing.LOADED_FIELDS)
+    for media in rows.order_by("pk"):  # loaded as the task loads them
         processing.process_media(media)
     process = time.perf_counter() - start
     start = time.perf_counter()

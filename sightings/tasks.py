@@ -33,8 +33,9 @@ IDEMPOTENT = {
 @shared_task(**IDEMPOTENT)
 def process_media(media_id: int) -> None:
     """Extract metadata and make derivatives for one uploaded file."""
+    rows = Media.objects.select_related("deployment").only(*processing.LOADED_FIELDS)
     try:
-        media = Media.objects.select_related("deployment").get(pk=media_id)
+        media = rows.get(pk=media_id)
     except Media.DoesNotExist:
         logger.warning("Media %s no longer exists; nothing to process", media_id)
         return

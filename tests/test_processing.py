@@ -16,7 +16,7 @@ from PIL import Image
 
 from neaspec_traps.celery import app as celery_app
 from sightings import ingest, tasks
-from sightings.models import Media
+from sightings.models import Media, PendingGrouping
 
 from .conftest import TESTDATA, running_worker, wait_until
 
@@ -179,6 +179,25 @@ def test_processing_again_writes_the_same_files(ru_deployment, boris):
     again = process(media)
     assert (again.preview.name, again.thumbnail.name) == (media.preview.name, media.thumbnail.name)
     assert default_storage.open(again.preview.name).read() == preview
+
+
+def test_a_worker_spends_four_queries_on_an_image(ru_deployment, boris, django_assert_num_queries):
+    # Load, start, save, ask for grouping. A field that processing reads but does not load
+    # (processing.LOADED_FIELDS) would cost one more query per image.
+    media = add(ru_deployment, boris, HYPERFIRE_2)
+    PendingGrouping.objects.create(deployment=ru_deployment)  # an earlier image asked
+    with django_assert_num_queries(4):
+        tasks.process_media.apply(args=(media.pk,))
+    media.refresh_from_db()
+    assert (media.state, media.captured_at.year, media.event) == ("processed", 2021, None)
+
+
+def test_a_failing_file_costs_three_queries(cn_deployment, alice, django_assert_num_queries):
+    media = add(cn_deployment, alice, Path("empty.jpg"), b"")
+    with django_assert_num_queries(3):
+        tasks.process_media.apply(args=(media.pk,))
+    media.refresh_from_db()
+    assert (media.state, media.failure_reason) == ("failed", "The file is empty.")
 
 
 def test_the_retry_button_queues_a_failed_file_again(
