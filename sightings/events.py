@@ -44,7 +44,8 @@ def request_grouping(deployment_id: int, again: bool = False) -> None:
 
     _, created = PendingGrouping.objects.get_or_create(deployment_id=deployment_id)
     if created or again:
-        tasks.group_new_media.delay_on_commit(deployment_id)
+        pending = PendingGrouping.objects.filter(deployment_id=deployment_id)
+        tasks.send_on_commit(tasks.group_new_media, deployment_id, pending=pending)
 
 
 def group_new_media(deployment_id: int) -> None:

@@ -147,7 +147,12 @@ def mark_stale(location_id: int, species_ids: Iterable[int | None]) -> None:
             location_id=location_id, species_id=species_id
         )
         if created:
-            tasks.update_independence.delay_on_commit(location_id, species_id)
+            pending = PendingIndependence.objects.filter(
+                location_id=location_id, species_id=species_id
+            )
+            tasks.send_on_commit(
+                tasks.update_independence, location_id, species_id, pending=pending
+            )
 
 
 def update_series(location_id: int, species_id: int) -> int:

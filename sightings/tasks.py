@@ -7,7 +7,8 @@ import logging
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext_noop
 
 from sightings import events, independence, processing
@@ -69,3 +70,21 @@ def group_new_media(deployment_id: int) -> None:
         logger.warning("Deployment %s no longer exists; nothing to group", deployment_id)
         return
     events.group_new_media(deployment_id)
+
+
+def send_on_commit(task, *args, pending: QuerySet) -> None:
+    """Send the task once the transaction commits, on behalf of a pending-request row.
+
+    The row keeps others from sending the same task again while it waits. If the broker
+    refuses the task, the row goes too: kept, it would hold off every later request, and
+    the work would never be done.
+    """
+
+    def send() -> None:
+        try:
+            task.delay(*args)
+        except Exception:
+            pending.delete()
+            raise
+
+    transaction.on_commit(send)
