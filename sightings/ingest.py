@@ -25,6 +25,10 @@ logger = logging.getLogger(__name__)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".heic", ".heif", ".webp"}
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mts", ".m4v", ".3gp", ".wmv"}
 CHUNK_SIZE = 1024 * 1024
+# ISO base media brands of HEIF still images (HEIC from phones and some cameras).
+HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
+# The bytes sniff_format needs to tell every format apart.
+SNIFF_BYTES = 16
 
 
 class HashingFileUploadHandler(TemporaryFileUploadHandler):
@@ -185,6 +189,25 @@ def is_zip(upload: UploadedFile, name: str) -> bool:
     magic = upload.read(4)
     upload.seek(0)
     return magic == b"PK\x03\x04"
+
+
+def sniff_format(head: bytes) -> str:
+    """The image format the first bytes of a file announce (Media.Format), or "" for none.
+
+    Files are typed by their content only: a name says what the uploader called a file,
+    not what a browser would make of it.
+    """
+    if head.startswith(b"\xff\xd8\xff"):
+        return Media.Format.JPEG
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return Media.Format.PNG
+    if head.startswith((b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")):
+        return Media.Format.TIFF
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return Media.Format.WEBP
+    if head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:
+        return Media.Format.HEIF
+    return ""
 
 
 def retry_failed(media: QuerySet[Media]) -> int:

@@ -356,6 +356,14 @@ class MediaQuerySet(models.QuerySet):
 
 
 class Media(models.Model):
+    class Format(models.TextChoices):
+        # What the file is, read from its first bytes (ingest.sniff_format), never its name.
+        JPEG = "jpeg", "JPEG"
+        PNG = "png", "PNG"
+        TIFF = "tiff", "TIFF"
+        HEIF = "heif", "HEIF"
+        WEBP = "webp", "WebP"
+
     class State(models.TextChoices):
         QUEUED = "queued", _("queued")
         PROCESSING = "processing", _("processing")
@@ -393,6 +401,7 @@ class Media(models.Model):
     # The folder inside the card or archive, e.g. "StationA/PBE" (camtrapR's layout).
     folder = models.CharField(_("folder"), max_length=1024, blank=True)
     file_size = models.BigIntegerField(_("size (bytes)"))
+    format = models.CharField(_("format"), max_length=4, choices=Format.choices, blank=True)
 
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
     # A fixed English sentence, translated when shown, and untranslated detail (numbers,
@@ -481,6 +490,21 @@ class Media(models.Model):
         return self.original_name
 
     @property
+    def content_type(self) -> str:
+        """The media type the original is served as: its sniffed format's, never its name's."""
+        return FORMAT_TYPES.get(self.format, ("application/octet-stream", ""))[0]
+
+    @property
+    def suffix(self) -> str:
+        """The file name suffix of its sniffed format, e.g. ".jpg"; "" if not known."""
+        return FORMAT_TYPES.get(self.format, ("", ""))[1]
+
+    @property
+    def shows_in_browser(self) -> bool:
+        """Whether browsers display the original as an image (else it is a download)."""
+        return self.format in BROWSER_FORMATS
+
+    @property
     def has_capture_time(self) -> bool:
         return bool(self.camera_time)
 
@@ -520,6 +544,15 @@ class Media(models.Model):
         self.save(update_fields=["state", "failure_reason", "failure_detail", "processed_at"])
 
 
+FORMAT_TYPES = {
+    Media.Format.JPEG: ("image/jpeg", ".jpg"),
+    Media.Format.PNG: ("image/png", ".png"),
+    Media.Format.TIFF: ("image/tiff", ".tif"),
+    Media.Format.HEIF: ("image/heic", ".heic"),
+    Media.Format.WEBP: ("image/webp", ".webp"),
+}
+BROWSER_FORMATS = {Media.Format.JPEG, Media.Format.PNG, Media.Format.WEBP}
+
 # Reconyx trigger codes (ExifTool's Reconyx.pm); other codes are shown as written.
 TRIGGER_MODES = {"M": _("motion"), "T": _("time lapse"), "P": _("point and shoot")}
 
@@ -530,6 +563,8 @@ class SkippedFile(models.Model):
         NOT_AN_IMAGE = "not_an_image", _("not an image")
         UNSAFE_PATH = "unsafe_path", _("unsafe path in archive")
         ARCHIVE_LIMIT = "archive_limit", _("archive limit reached")
+        TOO_LARGE = "too_large", _("file larger than allowed")
+        BATCH_LIMIT = "batch_limit", _("too many files in the batch")
         BROKEN_ARCHIVE = "broken_archive", _("broken archive")
 
     batch = models.ForeignKey(
