@@ -129,8 +129,8 @@ def main() -> None:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from sightings import paging
-    from sightings.models import Location, Sighting, Species, Team
+    from sightings import access, paging
+    from sightings.models import Location, Species, Team
 
     print(f"Generating {SIGHTINGS} sightings at {LOCATIONS} locations ...", flush=True)
     started = time.perf_counter()
@@ -166,7 +166,7 @@ def main() -> None:
 
     # A page 90 % of the way down the unfiltered result, reached by its cursor as the
     # "next" links reach it.
-    visible = Sighting.objects.visible_to(analyst)
+    visible = access.sightings(access.Viewer.of(analyst))
     deep_row = visible.order_by("-observed_at", "-id")[int(visible.count() * 0.9)]
     cursor = paging._cursor(deep_row, paging.ORDERS["-time"])
     deep = [timed(client, "/sightings/", {"after": cursor}) for _ in range(REPEATS)]

@@ -6,24 +6,23 @@ import orjson
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from sightings import classification, exports, paging, protection
+from sightings import access, classification, exports, paging
+from sightings.access import Action
 from sightings.filters import SightingFilter
+from sightings.forms import ReviewForm
 from sightings.models import (
     Country,
-    Deployment,
     Location,
     Media,
-    Membership,
     Sighting,
     Species,
     Team,
@@ -36,10 +35,15 @@ SPECIES_COUNTS_UP_TO = 5_000
 
 
 def _filtered(request: HttpRequest) -> tuple[SightingFilter, QuerySet[Sighting]]:
-    """The sightings this user may see, narrowed by the filters in the URL."""
-    visible = Sighting.objects.visible_to(request.user)
+    """The sightings this user may see, narrowed by the filters in the URL (none at all if
+    the filters are not valid: the views answer those with 400)."""
+    visible = access.sightings(access.viewer(request))
     filterset = SightingFilter(request.GET, queryset=visible, request=request)
     return filterset, filterset.qs if filterset.is_valid() else visible.none()
+
+
+def _bad_query(filterset: SightingFilter) -> JsonResponse:
+    return JsonResponse({"errors": filterset.errors}, status=400)
 
 
 def _chips(request: HttpRequest, filterset: SightingFilter) -> list[tuple[str, str]]:
@@ -79,18 +83,19 @@ def browse(request: HttpRequest) -> HttpResponse:
     if grid:
         first = Media.objects.filter(event=OuterRef("event")).order_by("captured_at", "pk")
         rows = rows.annotate(first_media=Subquery(first.values("pk")[:1]))
-    page = paging.page(
-        rows, order, PAGE_SIZE, request.GET.get("after", ""), request.GET.get("before", "")
-    )
-    protected = protection.protected_locations(request.user, {s.location_id for s in page.rows})
+    bad_page = False
+    try:
+        page = paging.page(
+            rows, order, PAGE_SIZE, request.GET.get("after", ""), request.GET.get("before", "")
+        )
+    except paging.BadCursor:
+        page, bad_page = paging.Page([], None, None), True
+    places = access.places(access.viewer(request), {s.location_id for s in page.rows})
     filters_only = _query_without(request, "after", "before", "sort", "view")
     context = {
         "filter": filterset,
         "chips": _chips(request, filterset),
-        "rows": [
-            (s, protection.coordinates(s.location, protected), s.location_id in protected)
-            for s in page.rows
-        ],
+        "rows": [(s, places[s.location_id]) for s in page.rows],
         "page": page,
         # Counted by a second request (count below): the page need not wait for it.
         "count_url": f"{reverse('sightings:count')}?{filters_only}",
@@ -98,21 +103,28 @@ def browse(request: HttpRequest) -> HttpResponse:
         "grid": grid,
         "query": _query_without(request, "after", "before"),
         "filters_only": filters_only,
+        "bad_page": bad_page,
     }
-    return render(request, "sightings/browse.html", context)
+    valid = filterset.is_valid() and not bad_page
+    return render(request, "sightings/browse.html", context, status=200 if valid else 400)
 
 
 @login_required
 def count(request: HttpRequest) -> JsonResponse:
     """How many sightings the filters find, for the browser's page to show."""
-    return JsonResponse({"count": _filtered(request)[1].order_by().count()})
+    filterset, results = _filtered(request)
+    if not filterset.is_valid():
+        return _bad_query(filterset)
+    return JsonResponse({"count": results.order_by().count()})
 
 
 @login_required
-def export_csv(request: HttpRequest) -> StreamingHttpResponse:
-    results = _filtered(request)[1]
-    protected = protection.protected_locations(request.user)
-    rows = exports.sighting_rows(results, protected, get_language() or "en")
+def export_csv(request: HttpRequest) -> HttpResponse:
+    filterset, results = _filtered(request)
+    if not filterset.is_valid():
+        return _bad_query(filterset)
+    places = access.places(access.viewer(request))
+    rows = exports.sighting_rows(results, places, get_language() or "en")
     response = StreamingHttpResponse(exports.csv_lines(rows), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="sightings.csv"'
     return response
@@ -128,7 +140,8 @@ def map_page(request: HttpRequest) -> HttpResponse:
         "tile_url": settings.MAP_TILE_URL,
         "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
     }
-    return render(request, "sightings/map.html", context)
+    status = 200 if filterset.is_valid() else 400
+    return render(request, "sightings/map.html", context, status=status)
 
 
 @login_required
@@ -140,32 +153,31 @@ def geojson(request: HttpRequest) -> HttpResponse:
     SPECIES_COUNTS_UP_TO locations, points carry their total only, and the map asks for a
     point's species when it is opened (the same filters plus location=ID).
     """
-    results = _filtered(request)[1]
+    filterset, results = _filtered(request)
+    if not filterset.is_valid():
+        return _bad_query(filterset)
     totals = dict(results.order_by().values_list("location_id").annotate(n=Count("*")))
     by_species = len(totals) <= SPECIES_COUNTS_UP_TO
     counts = _counts_per_location(results) if by_species else {}
     countries = {code: str(label) for code, label in Country.choices}
-    protected = protection.protected_locations(request.user)
+    places = access.places(access.viewer(request), totals)
     link = f"{reverse('sightings:browse')}?{_query_without(request, 'location')}&location="
     link = link.replace("?&", "?")
     # Every station, in one pass: fewer than the sightings by far, and cheaper to read than
     # to pick out by tens of thousands of ids.
-    stations = Location.objects.order_by().values_list(
-        "pk", "name", "team_id", "country", "latitude", "longitude"
-    )
+    stations = Location.objects.order_by().values_list("pk", "name", "team_id", "country")
     teams = dict(Team.objects.values_list("pk", "name"))
     features = []
-    for pk, name, team, country, latitude, longitude in stations.iterator(chunk_size=10_000):
-        if pk not in totals or latitude is None or longitude is None:
+    for pk, name, team, country in stations.iterator(chunk_size=10_000):
+        place = places.get(pk)
+        if place is None or place.latitude is None or place.longitude is None:
             continue
-        if pk in protected:
-            latitude, longitude = protection.generalised(latitude, longitude)
         features.append({
             "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [longitude, latitude]},
+            "geometry": {"type": "Point", "coordinates": [place.longitude, place.latitude]},
             "properties": {
                 "id": pk, "name": name, "team": teams[team], "country": countries[country],
-                "generalised": pk in protected, "count": totals[pk],
+                "generalised": place.generalised, "count": totals[pk],
                 "species_counts": counts.get(pk), "url": f"{link}{pk}",
             },
         })  # fmt: skip
@@ -196,39 +208,22 @@ def _counts_per_location(results: QuerySet[Sighting]) -> dict[int, str]:
         return dict(cursor.fetchall())
 
 
-def _get_sighting_for_user(request: HttpRequest, pk: int) -> Sighting:
-    related = ("species", "individual", "location__team", "event__deployment", "classified_by")
-    sighting = get_object_or_404(Sighting.objects.select_related(*related), pk=pk)
-    if not Sighting.objects.visible_to(request.user).filter(pk=pk).exists():
-        raise PermissionDenied
-    return sighting
-
-
-def _can_review(request: HttpRequest, sighting: Sighting) -> bool:
-    roles = [Membership.Role.REVIEWER, Membership.Role.ADMIN]
-    team = sighting.location.team_id
-    return Membership.objects.filter(user=request.user, team=team, role__in=roles).exists()
-
-
 @login_required
 def sighting_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    sighting = _get_sighting_for_user(request, pk)
-    protected = protection.protected_locations(request.user, [sighting.location_id])
-    latitude, longitude = protection.coordinates(sighting.location, protected)
+    sighting = access.get_sighting_for_user(request, pk)
+    viewer = access.viewer(request)
+    team = sighting.location.team_id
     deployment = sighting.event.deployment
+    others = access.sightings(viewer).filter(event=sighting.event_id).exclude(pk=sighting.pk)
     context = {
         "sighting": sighting,
         "media": list(sighting.event.media.order_by("captured_at", "pk")),
-        "others": sighting.event.sightings.exclude(pk=sighting.pk).select_related("species"),
-        "latitude": latitude,
-        "longitude": longitude,
-        "generalised": sighting.location_id in protected,
+        "others": others.select_related("species"),
+        "place": access.place(viewer, sighting.location),
         "zone": deployment.time_zone or "UTC",
         "history": sighting.changes.select_related("changed_by"),
-        "can_review": _can_review(request, sighting),
-        "can_name": Deployment.objects.annotatable_by(request.user)
-        .filter(pk=deployment.pk)
-        .exists(),
+        "can_review": viewer.may(Action.REVIEW, team),
+        "can_name": viewer.may(Action.NAME, team),
         "statuses": Sighting.Review.choices,
         "tile_url": settings.MAP_TILE_URL,
         "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
@@ -239,14 +234,21 @@ def sighting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def review_sighting(request: HttpRequest, pk: int) -> HttpResponse:
-    sighting = _get_sighting_for_user(request, pk)
-    if not _can_review(request, sighting):
-        raise PermissionDenied
-    status = request.POST.get("status", "")
-    if status not in Sighting.Review.values:
-        messages.error(request, _("Choose a review status."))
-    else:
+    sighting = access.get_sighting_for_user(request, pk, Action.REVIEW)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("sightings:sighting_detail", sighting.pk)
+    try:
         classification.review(
-            sighting, status, request.user, request.POST.get("comment", "").strip()
+            sighting, form.cleaned_data["status"], request.user, form.cleaned_data["version"],
+            form.cleaned_data["comment"],
+        )  # fmt: skip
+    except classification.Conflict:
+        messages.error(
+            request,
+            _("This sighting was changed after you opened it: check it, then review it again."),
         )
+    except classification.Refused as refused:
+        messages.error(request, refused.message)
     return redirect("sightings:sighting_detail", sighting.pk)

@@ -16,7 +16,7 @@ from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import translation
 
-from sightings import protection
+from sightings.access import Place
 from sightings.independence import Detection
 from sightings.models import Deployment, Location, Species
 
@@ -83,13 +83,14 @@ _SIGHTING_FIELDS = (
 CHUNK = 10_000
 
 
-def sighting_rows(sightings: QuerySet, protected: set[int], language: str) -> Iterator[list]:
-    """One row per sighting, coordinates as the viewer may see them, a chunk at a time.
+def sighting_rows(sightings: QuerySet, places: dict[int, Place], language: str) -> Iterator[list]:
+    """One row per sighting, with each station's place as the viewer may see it
+    (access.places), a chunk at a time.
 
     Stations, deployments and species, a few thousand at most, are looked up once.
     """
     yield SIGHTING_COLUMNS
-    places = _places(protected)
+    places = _stations(places)
     zones = _zones()
     # The response is written after the view has returned, its language switched off.
     with translation.override(language):
@@ -167,21 +168,18 @@ def _whole_sightings(rows: list[tuple]) -> tuple[list[tuple], int]:
     return rows[:cut], rows[cut - 1][0]
 
 
-def _places(protected: set[int]) -> dict[int, tuple]:
-    """Each station's columns, from team to "coordinates_generalised", as the viewer may
-    see them: worked out once per station, not once per sighting."""
-    rows = Location.objects.values_list(
-        "pk", "team__name", "country", "name", "latitude", "longitude"
-    )
-    places = {}
-    for pk, team, country, name, latitude, longitude in rows.iterator(chunk_size=5000):
-        if pk in protected:
-            latitude, longitude = protection.generalised(latitude, longitude)
+def _stations(places: dict[int, Place]) -> dict[int, tuple]:
+    """Each station's columns, from team to "coordinates_generalised": worked out once per
+    station, not once per sighting."""
+    rows = Location.objects.values_list("pk", "team__name", "country", "name")
+    stations = {}
+    for pk, team, country, name in rows.iterator(chunk_size=5000):
+        place = places[pk]
         # As text once here, not once per sighting in the writer.
-        latitude, longitude = ("" if v is None else repr(v) for v in (latitude, longitude))
-        places[pk] = (team, country, str(pk), name, latitude, longitude)
-        places[pk] += ("yes" if pk in protected else "no",)
-    return places
+        coordinates = ("" if v is None else repr(v) for v in (place.latitude, place.longitude))
+        stations[pk] = (team, country, str(pk), name, *coordinates)
+        stations[pk] += ("yes" if place.generalised else "no",)
+    return stations
 
 
 def _zones() -> dict[int, zoneinfo.ZoneInfo]:

@@ -9,7 +9,8 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from sightings.models import Country, Deployment, Individual, Location, Sighting, Species, Team
+from sightings import access
+from sightings.models import Country, Individual, Location, Sighting, Species, Team
 
 
 class SightingFilter(django_filters.FilterSet):
@@ -26,14 +27,17 @@ class SightingFilter(django_filters.FilterSet):
         distinct=False, label=_("Team"), field_name="location__team", queryset=Team.objects.all()
     )
     # Tens of thousands of stations: chosen from links and search, carried as hidden ids.
+    # Only those the viewer may know of: another team's station with nothing shared is
+    # refused like a station that does not exist, and never named in a chip.
     location = django_filters.ModelMultipleChoiceFilter(
         distinct=False,
         label=_("Location"),
-        queryset=Location.objects.all(),
+        queryset=lambda request: access.locations(access.viewer(request)),
         widget=forms.MultipleHiddenInput,
     )
     deployment = django_filters.ModelChoiceFilter(
-        label=_("Deployment"), field_name="event__deployment", queryset=Deployment.objects.all(),
+        label=_("Deployment"), field_name="event__deployment",
+        queryset=lambda request: access.shared_deployments(access.viewer(request)),
         widget=forms.HiddenInput,
     )  # fmt: skip
     date_from = django_filters.DateFilter(

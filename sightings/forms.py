@@ -142,3 +142,15 @@ class RecordTableForm(forms.Form):
     def __init__(self, *args, locations, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["location"].queryset = locations
+
+
+class ReviewForm(forms.Form):
+    """A reviewer's decision on the version of a sighting they looked at."""
+
+    status = forms.ChoiceField(label=_("Review"), choices=Sighting.Review.choices)
+    comment = forms.CharField(label=_("Comment"), max_length=2000, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("Code or name"), max_length=200, required=False)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -219,30 +219,6 @@ def validate_timezone(value: str) -> None:
         )
 
 
-class DeploymentQuerySet(models.QuerySet):
-    def visible_to(self, user) -> DeploymentQuerySet:
-        """Deployments of the teams the user belongs to (all of them for site admins)."""
-        if user.is_superuser:
-            return self
-        member = Membership.objects.filter(team=OuterRef("location__team"), user=user)
-        return self.filter(Exists(member))
-
-    def annotatable_by(self, user) -> DeploymentQuerySet:
-        """Deployments whose events the user may name: uploaders and reviewers of the team."""
-        roles = [Membership.Role.UPLOADER, Membership.Role.REVIEWER]
-        member = Membership.objects.filter(
-            team=OuterRef("location__team"), user=user, role__in=roles
-        )
-        return self.filter(Exists(member))
-
-    def uploadable_by(self, user) -> DeploymentQuerySet:
-        """Deployments of the teams where the user holds the uploader role."""
-        uploader = Membership.objects.filter(
-            team=OuterRef("location__team"), user=user, role=Membership.Role.UPLOADER
-        )
-        return self.filter(Exists(uploader))
-
-
 class Deployment(models.Model):
     location = models.ForeignKey(
         Location, models.PROTECT, related_name="deployments", verbose_name=_("location")
@@ -270,8 +246,6 @@ class Deployment(models.Model):
         help_text=_("Images closer together than this form one event."),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
-
-    objects = DeploymentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-start_at"]
@@ -343,16 +317,6 @@ class MediaQuerySet(models.QuerySet):
     def ungrouped(self) -> MediaQuerySet:
         """Processed images with a capture time that are in no event yet."""
         return self.filter(state=Media.State.PROCESSED, event=None, captured_at__isnull=False)
-
-    def visible_to(self, user) -> MediaQuerySet:
-        """Images of the user's teams, and of other teams' approved sightings."""
-        if user.is_superuser:
-            return self
-        own = Deployment.objects.visible_to(user)
-        approved = Sighting.objects.filter(
-            event=OuterRef("event"), review_status=Sighting.Review.APPROVED
-        )
-        return self.filter(Q(deployment__in=own) | Exists(approved))
 
 
 class Media(models.Model):
@@ -652,15 +616,6 @@ class Individual(models.Model):
         return f"{self.code} {self.name}".strip()
 
 
-class SightingQuerySet(models.QuerySet):
-    def visible_to(self, user) -> SightingQuerySet:
-        """The pooled records: the user's teams' at any review status, others' once approved."""
-        if user.is_superuser:
-            return self
-        mine = Location.objects.filter(team__memberships__user=user)
-        return self.filter(Q(location__in=mine) | Q(review_status=Sighting.Review.APPROVED))
-
-
 class Sighting(models.Model):
     """What an event shows (a Camtrap DP observation); species None means not named yet."""
 
@@ -727,8 +682,6 @@ class Sighting(models.Model):
     # Raised by every save: a save that names an older version lost a race and is refused.
     version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
-
-    objects = SightingQuerySet.as_manager()
 
     class Meta:
         ordering = ["event", "pk"]

@@ -7,6 +7,7 @@ so the database walks its index from there instead of counting rows to skip.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from dataclasses import dataclass
 
@@ -21,6 +22,10 @@ ORDERS = {
 }
 
 
+class BadCursor(ValueError):
+    """A cursor this code did not make: the page asked for does not exist."""
+
+
 @dataclass
 class Page:
     rows: list
@@ -29,15 +34,16 @@ class Page:
 
 
 def page(queryset: QuerySet, order: str, size: int, after: str = "", before: str = "") -> Page:
-    """The rows after (or before) a cursor, in the given order."""
+    """The rows after (or before) a cursor, in the given order (BadCursor for a cursor
+    that does not fit it)."""
     fields = ORDERS.get(order, ORDERS["-time"])
     if before:
-        rows = list(_beyond(queryset, _reversed(fields), _decode(before))[: size + 1])
+        rows = list(_beyond(queryset, _reversed(fields), _decode(before, fields))[: size + 1])
         more, rows = len(rows) > size, rows[:size][::-1]
         if not rows:
             return Page([], None, None)
         return Page(rows, _cursor(rows[-1], fields), _cursor(rows[0], fields) if more else None)
-    rows = list(_beyond(queryset, fields, _decode(after))[: size + 1])
+    rows = list(_beyond(queryset, fields, _decode(after, fields))[: size + 1])
     more, rows = len(rows) > size, rows[:size]
     if not rows:
         return Page([], None, None)
@@ -50,7 +56,7 @@ def page(queryset: QuerySet, order: str, size: int, after: str = "", before: str
 
 def _beyond(queryset: QuerySet, fields: tuple[str, ...], values: list | None) -> QuerySet:
     queryset = queryset.order_by(*fields)
-    if values is None or len(values) != len(fields):
+    if values is None:
         return queryset
     # (a, b, c) after (x, y, z): a > x, or a = x and b > y, or a = x, b = y and c > z;
     # with a >= x besides, which lets the database start from x in its index.
@@ -81,10 +87,29 @@ def _value(row, path: str):
     return row
 
 
-def _decode(cursor: str) -> list | None:
+def _decode(cursor: str, fields: tuple[str, ...]) -> list | None:
+    """The sort key a cursor holds, each value of its field's type; None for no cursor."""
     if not cursor:
         return None
     try:
-        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, UnicodeDecodeError):
-        return None
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(values, list) or len(values) != len(fields):
+            raise BadCursor(cursor)
+        return [
+            _typed(field.lstrip("-"), value) for field, value in zip(fields, values, strict=True)
+        ]
+    except (ValueError, TypeError, UnicodeDecodeError) as error:
+        raise BadCursor(cursor) from error
+
+
+def _typed(field: str, value):
+    if field == "observed_at":
+        instant = dt.datetime.fromisoformat(value)
+        if instant.tzinfo is None:
+            raise ValueError("an instant without its offset")
+        return instant
+    expected = int if field == "id" else str
+    # bool is an int to Python, never an id to us.
+    if type(value) is not expected or (expected is int and not 0 <= value < 2**63):
+        raise TypeError(f"{field}: {value!r}")
+    return value

@@ -2,7 +2,8 @@
 
 The three big cats are sensitive: outside the team that owns a station, its coordinates are
 only ever shown generalised to the centre of a grid cell (LOCATION_GRID_DEGREES), on every
-surface, and the GPS tags are taken out of any of its image files another team can open.
+surface (access.place and access.places decide who sees what), and its originals reach other
+teams only as copies rebuilt without their metadata (shareable.py).
 A station is protected as a whole once a sensitive species has been recorded there, so its
 exact place cannot be learnt from its other sightings either.
 """
@@ -17,7 +18,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from PIL import Image
 
-from sightings.models import Location, Team
+from sightings.models import Location, Sighting, Species
 
 EXIF_HEADER = b"Exif\x00\x00"
 XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
@@ -26,23 +27,23 @@ GPS_IFD = 0x8825
 TIFF_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8}
 
 
-def protected_locations(user, among: Iterable[int] | None = None) -> set[int]:
-    """Ids of the locations this user sees only on the grid (of those among, if given)."""
-    if user.is_superuser:
-        return set()
-    mine = Team.objects.filter(memberships__user=user)
-    others = Location.objects.filter(has_sensitive_species=True).exclude(team__in=mine)
-    if among is not None:
-        others = others.filter(pk__in=set(among))
-    return set(others.values_list("pk", flat=True))
-
-
 def note_species(location_id: int, species: Iterable) -> None:
     """Remember that a location has records of a sensitive species (never forgotten)."""
     if any(item is not None and item.is_sensitive for item in species):
         Location.objects.filter(pk=location_id, has_sensitive_species=False).update(
             has_sensitive_species=True
         )
+
+
+def protect_stations_of(species: Species) -> int:
+    """Protect every station holding a sighting of a species that is (now) sensitive;
+    return how many were not protected before."""
+    if not species.is_sensitive:
+        return 0
+    holding = Sighting.objects.filter(species=species).values("location")
+    return Location.objects.filter(pk__in=holding, has_sensitive_species=False).update(
+        has_sensitive_species=True
+    )
 
 
 def generalised(
@@ -54,13 +55,6 @@ def generalised(
         None if degrees is None else round((math.floor(degrees / grid) + 0.5) * grid, 6)
         for degrees in (latitude, longitude)
     )
-
-
-def coordinates(location: Location, protected: set[int]) -> tuple[float | None, float | None]:
-    """The location's coordinates as this viewer may see them."""
-    if location.pk in protected:
-        return generalised(location.latitude, location.longitude)
-    return location.latitude, location.longitude
 
 
 def without_gps(data: bytes) -> bytes:

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
+from pathlib import PurePosixPath
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import (
     FileResponse,
     Http404,
@@ -24,19 +26,22 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from sightings import classification, exports, folders, independence, ingest, protection
+from sightings import access, classification, exports, folders, independence, ingest, shareable
+from sightings.access import Action
 from sightings.forms import (
     FolderAnswerForm,
     IndividualForm,
     NamingForm,
     RecordTableForm,
+    SearchForm,
     UploadForm,
 )
 from sightings.models import (
+    BROWSER_FORMATS,
+    FORMAT_TYPES,
     Deployment,
     Event,
     Individual,
-    Location,
     Media,
     Sighting,
     Species,
@@ -48,56 +53,20 @@ MEDIA_PER_PAGE = 60
 FAILED_LISTED = 500
 
 
-def _get_deployment_for_user(request: HttpRequest, pk: int) -> Deployment:
-    deployment = get_object_or_404(Deployment.objects.select_related("location__team"), pk=pk)
-    if not Deployment.objects.visible_to(request.user).filter(pk=pk).exists():
-        raise PermissionDenied
-    return deployment
-
-
-def _get_uploadable_deployment(request: HttpRequest, pk: int) -> Deployment:
-    deployment = get_object_or_404(Deployment.objects.select_related("location__team"), pk=pk)
-    if not Deployment.objects.uploadable_by(request.user).filter(pk=pk).exists():
-        raise PermissionDenied
-    return deployment
-
-
-def _get_batch_for_user(request: HttpRequest, pk: int) -> UploadBatch:
-    batch = get_object_or_404(
-        UploadBatch.objects.select_related("deployment__location__team", "uploaded_by"), pk=pk
-    )
-    _get_deployment_for_user(request, batch.deployment_id)
-    return batch
-
-
-def _get_media_for_user(request: HttpRequest, pk: int) -> Media:
-    media = get_object_or_404(
-        Media.objects.select_related("deployment__location__team", "batch"), pk=pk
-    )
-    # The team's own images, and other teams' images of approved sightings.
-    if not Media.objects.visible_to(request.user).filter(pk=pk).exists():
-        raise PermissionDenied
-    return media
-
-
-def _is_protected(request: HttpRequest, media: Media) -> bool:
-    """Whether this viewer must not learn where the image was taken (protection.py)."""
-    return media.deployment.location_id in protection.protected_locations(request.user)
-
-
 def _wants_json(request: HttpRequest) -> bool:
     return request.headers.get("Accept", "").startswith("application/json")
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    viewer = access.viewer(request)
     deployments = (
-        Deployment.objects.visible_to(request.user)
+        access.deployments(viewer)
         .select_related("location__team")
         .annotate(media_count=Count("media"))
         .order_by("location__team__name", "location__name", "-start_at")
     )
-    uploadable = set(Deployment.objects.uploadable_by(request.user).values_list("pk", flat=True))
+    uploadable = set(access.deployments(viewer, Action.UPLOAD).values_list("pk", flat=True))
     batches = UploadBatch.objects.filter(uploaded_by=request.user).select_related(
         "deployment__location"
     )[:10]
@@ -110,7 +79,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def deployment_media(request: HttpRequest, pk: int) -> HttpResponse:
-    deployment = _get_deployment_for_user(request, pk)
+    deployment = access.get_deployment_for_user(request, pk)
     media = deployment.media.order_by("captured_at", "camera_time", "pk")
     shown = request.GET.get("show", "")
     if shown == "failed":
@@ -120,14 +89,14 @@ def deployment_media(request: HttpRequest, pk: int) -> HttpResponse:
     elif shown == "outside":
         media = media.filter(is_outside_deployment=True)
     page = Paginator(media, MEDIA_PER_PAGE).get_page(request.GET.get("page"))
-    can_upload = Deployment.objects.uploadable_by(request.user).filter(pk=pk).exists()
+    can_upload = access.may(request, Action.UPLOAD, deployment.location.team_id)
     context = {"deployment": deployment, "page": page, "shown": shown, "can_upload": can_upload}
     return render(request, "sightings/deployment_media.html", context)
 
 
 @login_required
 def upload(request: HttpRequest, pk: int) -> HttpResponse:
-    deployment = _get_uploadable_deployment(request, pk)
+    deployment = access.get_deployment_for_user(request, pk, Action.UPLOAD)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         batch = _get_or_create_batch(request, deployment, form.cleaned_data["batch"])
@@ -155,10 +124,7 @@ def _get_or_create_batch(
 
 @login_required
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = _get_batch_for_user(request, pk)
-    can_retry = (
-        Deployment.objects.uploadable_by(request.user).filter(pk=batch.deployment_id).exists()
-    )
+    batch = access.get_batch_for_user(request, pk)
     context = {
         "batch": batch,
         "progress": batch.progress(),
@@ -166,15 +132,28 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "unanswered": folders.unanswered(batch),
         "species_labels": _species_labels(),
         "failed": batch.media.filter(state=Media.State.FAILED).order_by("pk")[:FAILED_LISTED],
-        "skipped": batch.skipped_files.select_related("duplicate_of__deployment__location"),
-        "can_retry": can_retry,
+        "skipped": _skipped(request, batch),
+        "can_retry": access.may(request, Action.UPLOAD, batch.deployment.location.team_id),
     }
     return render(request, "sightings/batch_detail.html", context)
 
 
+def _skipped(request: HttpRequest, batch: UploadBatch) -> list[tuple]:
+    """The batch's skipped files, each with the media it duplicates where the viewer may see
+    that media (else the report only says the file is already in the exchange)."""
+    skipped = list(batch.skipped_files.select_related("duplicate_of__deployment__location"))
+    duplicates = {file.duplicate_of_id for file in skipped} - {None}
+    visible = set(
+        access.media(access.viewer(request)).filter(pk__in=duplicates).values_list("pk", flat=True)
+    )
+    return [
+        (file, file.duplicate_of if file.duplicate_of_id in visible else None) for file in skipped
+    ]
+
+
 @login_required
 def batch_progress(request: HttpRequest, pk: int) -> JsonResponse:
-    batch = _get_batch_for_user(request, pk)
+    batch = access.get_batch_for_user(request, pk)
     failed = batch.media.filter(state=Media.State.FAILED).order_by("pk")[:FAILED_LISTED]
     return JsonResponse(
         {
@@ -196,52 +175,82 @@ def batch_progress(request: HttpRequest, pk: int) -> JsonResponse:
 @login_required
 @require_POST
 def retry_batch(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = _get_batch_for_user(request, pk)
-    _get_uploadable_deployment(request, batch.deployment_id)
+    batch = access.get_batch_for_user(request, pk, Action.UPLOAD)
     ingest.retry_failed(batch.media.all())
     return redirect("sightings:batch_detail", batch.pk)
 
 
 @login_required
 def media_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    media = _get_media_for_user(request, pk)
-    can_retry = (
-        Deployment.objects.uploadable_by(request.user).filter(pk=media.deployment_id).exists()
-    )
-    protected = _is_protected(request, media)
-    tags = sorted(
-        (name, value) for name, value in media.exif.items()
-        if not (protected and name.startswith("GPS"))
-    )  # fmt: skip
-    context = {"media": media, "can_retry": can_retry, "tags": tags, "protected": protected}
+    media = access.get_media_for_user(request, pk)
+    viewer = access.viewer(request)
+    team = media.deployment.location.team_id
+    protected = access.place(viewer, media.deployment.location).generalised
+    shown = access.sightings(viewer).filter(event=media.event_id) if media.event_id else None
+    context = {
+        "media": media,
+        "own": viewer.may(Action.VIEW, team),
+        "can_retry": viewer.may(Action.UPLOAD, team),
+        "protected": protected,
+        "gps": access.image_place(viewer, media),
+        # Raw tags, the file's hash and the problems found in it may all say where it was
+        # taken: a viewer who may not know the place sees none of them.
+        "tags": [] if protected else sorted(media.exif.items()),
+        "sightings": shown.select_related("species", "individual") if shown else [],
+    }
     return render(request, "sightings/media_detail.html", context)
 
 
 @login_required
 @require_POST
 def retry_media(request: HttpRequest, pk: int) -> HttpResponse:
-    media = _get_media_for_user(request, pk)
-    _get_uploadable_deployment(request, media.deployment_id)
+    media = access.get_media_for_user(request, pk, Action.UPLOAD)
     ingest.retry_failed(Media.objects.filter(pk=media.pk))
     return redirect("sightings:media_detail", media.pk)
 
 
+SUFFIX_OF = {content_type: suffix for content_type, suffix in FORMAT_TYPES.values()}
+OTHER_SUFFIXES = {".jpg": {".jpeg", ".jpe"}, ".tif": {".tiff"}, ".heic": {".heif"}}
+BROWSER_TYPES = {FORMAT_TYPES[format][0] for format in BROWSER_FORMATS}
+# Served files run no script: a browser never takes one for a page, whatever it was named.
+FILE_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+
+
 @login_required
 def media_file(request: HttpRequest, pk: int, kind: str) -> FileResponse:
-    media = _get_media_for_user(request, pk)
-    field = {"original": media.file, "preview": media.preview, "thumbnail": media.thumbnail}[kind]
-    if not field:
-        raise Http404
-    filename = media.original_name if kind == "original" else None
-    if kind == "original" and _is_protected(request, media):
-        # Derivatives carry no metadata at all; the original loses its GPS tags.
-        with field.open("rb") as file:
-            data = protection.without_gps(file.read())
-        response = FileResponse(io.BytesIO(data), filename=filename)
+    media = access.get_media_for_user(request, pk)
+    if kind != "original":
+        derivative = media.preview if kind == "preview" else media.thumbnail
+        if not derivative:
+            raise Http404
+        return _file_response(derivative.open("rb"), "image/jpeg")
+    if access.place(access.viewer(request), media.deployment.location).generalised:
+        # Rebuilt from an allowlist, once: nothing of the file that could tell the place.
+        name, content_type = shareable.copy_for_others(media)
+        file = default_storage.open(name, "rb")
     else:
-        response = FileResponse(field.open("rb"), filename=filename)
+        file, content_type = media.file.open("rb"), media.content_type
+    filename = _served_name(media.original_name, SUFFIX_OF.get(content_type, ""))
+    return _file_response(file, content_type, filename)
+
+
+def _file_response(file, content_type: str, filename: str | None = None) -> FileResponse:
+    inline = content_type in BROWSER_TYPES
+    response = FileResponse(
+        file, content_type=content_type, as_attachment=not inline, filename=filename or ""
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = FILE_POLICY
     response["Cache-Control"] = "private, max-age=86400"
     return response
+
+
+def _served_name(name: str, suffix: str) -> str:
+    """The uploader's file name, with the suffix of what is served unless it has it already."""
+    path = PurePosixPath(name)
+    if path.suffix.lower() in {suffix, *OTHER_SUFFIXES.get(suffix, ())}:
+        return name
+    return f"{path.stem or 'image'}{suffix}"
 
 
 def _species_labels() -> list[tuple[str, str]]:
@@ -260,8 +269,7 @@ def _species_labels() -> list[tuple[str, str]]:
 @login_required
 @require_POST
 def answer_folders(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = _get_batch_for_user(request, pk)
-    _get_uploadable_deployment(request, batch.deployment_id)
+    batch = access.get_batch_for_user(request, pk, Action.UPLOAD)
     for folder in folders.unanswered(batch):
         form = FolderAnswerForm({"answer": request.POST.get(f"folder-{folder.pk}", "")})
         if form.is_valid():
@@ -317,7 +325,7 @@ def _first_to_name(events: QuerySet[Event]) -> Event | None:
 
 @login_required
 def annotate_deployment(request: HttpRequest, pk: int) -> HttpResponse:
-    deployment = _get_deployment_for_user(request, pk)
+    deployment = access.get_deployment_for_user(request, pk)
     event = _first_to_name(deployment.events.all())
     if event is None:
         messages.info(request, _("No events yet: images are grouped into events once processed."))
@@ -327,8 +335,8 @@ def annotate_deployment(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def annotate_batch(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = _get_batch_for_user(request, pk)
-    events, _ = _event_scope(Event(deployment_id=batch.deployment_id), str(batch.pk))
+    batch = access.get_batch_for_user(request, pk)
+    events, _batch = _event_scope(Event(deployment_id=batch.deployment_id), str(batch.pk))
     event = _first_to_name(events)
     if event is None:
         messages.info(request, _("No events yet: images are grouped into events once processed."))
@@ -336,14 +344,8 @@ def annotate_batch(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_event_url(event, batch))
 
 
-def _get_event_for_user(request: HttpRequest, pk: int) -> Event:
-    event = get_object_or_404(Event.objects.select_related("deployment__location__team"), pk=pk)
-    _get_deployment_for_user(request, event.deployment_id)
-    return event
-
-
 def _can_name(request: HttpRequest, event: Event) -> bool:
-    return Deployment.objects.annotatable_by(request.user).filter(pk=event.deployment_id).exists()
+    return access.may(request, Action.NAME, event.deployment.location.team_id)
 
 
 def _naming_forms(
@@ -396,17 +398,7 @@ def _event_page(request: HttpRequest, event: Event, forms=None, status: int = 20
 
 @login_required
 def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _event_page(request, _get_event_for_user(request, pk))
-
-
-def _get_nameable_sighting(request: HttpRequest, pk: int) -> Sighting:
-    sighting = get_object_or_404(
-        Sighting.objects.select_related("event__deployment__location", "species", "individual"),
-        pk=pk,
-    )
-    if not _can_name(request, sighting.event):
-        raise PermissionDenied
-    return sighting
+    return _event_page(request, access.get_event_for_user(request, pk))
 
 
 def _go_on(request: HttpRequest, event: Event) -> HttpResponse:
@@ -421,7 +413,7 @@ def _go_on(request: HttpRequest, event: Event) -> HttpResponse:
 @login_required
 @require_POST
 def name_sighting(request: HttpRequest, pk: int) -> HttpResponse:
-    sighting = _get_nameable_sighting(request, pk)
+    sighting = access.get_sighting_for_user(request, pk, Action.NAME)
     form = NamingForm(request.POST, auto_id=f"s{sighting.pk}_%s")
     if not form.is_valid():
         forms = _naming_forms(
@@ -473,9 +465,7 @@ def _conflict(request: HttpRequest, sighting: Sighting, current: Sighting) -> Ht
 @login_required
 @require_POST
 def add_sighting(request: HttpRequest, pk: int) -> HttpResponse:
-    event = _get_event_for_user(request, pk)
-    if not _can_name(request, event):
-        raise PermissionDenied
+    event = access.get_event_for_user(request, pk, Action.NAME)
     form = NamingForm(request.POST, auto_id="add_%s")
     if form.is_valid():
         classification.add_sighting(event, form.naming(), request.user)
@@ -490,9 +480,7 @@ def add_sighting(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def name_many(request: HttpRequest, pk: int) -> HttpResponse:
-    deployment = _get_deployment_for_user(request, pk)
-    if not Deployment.objects.annotatable_by(request.user).filter(pk=pk).exists():
-        raise PermissionDenied
+    deployment = access.get_deployment_for_user(request, pk, Action.NAME)
     species = Species.objects.all().find(request.POST.get("species", ""))
     versions = dict(_id_and_version(value) for value in request.POST.getlist("sighting"))
     if species is None or not versions:
@@ -531,51 +519,57 @@ def _id_and_version(value: str) -> tuple[int, int]:
 
 @login_required
 def individuals(request: HttpRequest) -> HttpResponse:
+    # Counted from the sightings this viewer may see, as everywhere else.
+    shown = access.sightings(access.viewer(request)).filter(individual=OuterRef("pk"))
+    counted = shown.order_by().values("individual").annotate(n=Count("pk")).values("n")
     found = Individual.objects.select_related("species", "team").annotate(
-        sighting_count=Count("sightings")
+        sighting_count=Coalesce(Subquery(counted), 0)
     )
-    query = request.GET.get("q", "").strip()
-    if query:
+    search = SearchForm(request.GET)
+    if not search.is_valid():
+        found = found.none()
+    elif query := search.cleaned_data["q"]:
         found = found.filter(Q(code__icontains=query) | Q(name__icontains=query))
     return render(
         request,
         "sightings/individuals.html",
-        {"individuals": found.order_by("code"), "query": query},
+        {"individuals": found.order_by("code"), "query": search.data.get("q", "")},
+        status=200 if search.is_valid() else 400,
     )
 
 
 @login_required
 def individual_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    individual = get_object_or_404(Individual.objects.select_related("species", "team"), pk=pk)
-    # Other teams' sightings of it appear once approved, as everywhere else.
+    individual = access.get_individual_for_user(request, pk)
+    viewer = access.viewer(request)
     sightings = list(
-        Sighting.objects.visible_to(request.user)
+        access.sightings(viewer)
         .filter(individual=individual)
         .select_related("event__deployment__location__team", "species")
         .order_by("event__start_at")
     )
+    references = access.media(viewer).filter(pk__in=individual.reference_media.values("pk"))
     context = {
         "individual": individual,
         "sightings": sightings,
         "first_seen": sightings[0].event.start_at if sightings else None,
         "last_seen": sightings[-1].event.end_at if sightings else None,
         "countries": sorted({s.event.deployment.location.get_country_display() for s in sightings}),
-        "can_edit": individual.team.memberships.filter(user=request.user).exists(),
-        "references": individual.reference_media.select_related("deployment"),
+        "can_edit": viewer.may(Action.NAME, individual.team_id),
+        "references": references,
     }
     return render(request, "sightings/individual_detail.html", context)
 
 
-def _my_teams(request: HttpRequest) -> QuerySet[Team]:
-    return Team.objects.filter(memberships__user=request.user).distinct()
+def _naming_teams(request: HttpRequest) -> QuerySet[Team]:
+    """The teams whose individuals this user may create and edit."""
+    return Team.objects.filter(pk__in=access.viewer(request).teams(Action.NAME))
 
 
 @login_required
 def individual_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    individual = get_object_or_404(Individual, pk=pk) if pk else None
-    teams = _my_teams(request)
-    if individual and not teams.filter(pk=individual.team_id).exists():
-        raise PermissionDenied
+    individual = access.get_individual_for_user(request, pk, Action.NAME) if pk else None
+    teams = _naming_teams(request)
     if not teams.exists():
         raise PermissionDenied
     form = IndividualForm(request.POST or None, instance=individual, teams=teams)
@@ -590,13 +584,13 @@ def individual_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse
 @login_required
 @require_POST
 def add_reference(request: HttpRequest, pk: int) -> HttpResponse:
-    media = _get_media_for_user(request, pk)
+    media = access.get_media_for_user(request, pk)
     individual = Individual.objects.filter(
         code__iexact=request.POST.get("code", "").strip()
     ).first()
     if individual is None:
         messages.error(request, _("No individual has that code."))
-    elif not _my_teams(request).filter(pk=individual.team_id).exists():
+    elif not access.may(request, Action.NAME, individual.team_id):
         raise PermissionDenied
     else:
         individual.reference_media.add(media)
@@ -608,9 +602,8 @@ def add_reference(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def record_table(request: HttpRequest) -> HttpResponse:
-    locations = Location.objects.filter(
-        deployments__in=Deployment.objects.visible_to(request.user)
-    ).distinct()
+    viewer = access.viewer(request)
+    locations = access.locations(viewer)
     if "min_delta" in request.GET:
         form = RecordTableForm(request.GET, locations=locations)
     else:  # a first visit, perhaps from a deployment's page (?location=ID)
@@ -618,12 +611,11 @@ def record_table(request: HttpRequest) -> HttpResponse:
             initial={"location": request.GET.getlist("location")}, locations=locations
         )
     if not form.is_valid():
-        return render(request, "sightings/record_table.html", {"form": form})
-    sightings = Sighting.objects.filter(
-        event__deployment__in=Deployment.objects.visible_to(request.user)
-    )
+        status = 400 if form.is_bound else 200
+        return render(request, "sightings/record_table.html", {"form": form}, status=status)
+    sightings = access.sightings(viewer)
     if form.cleaned_data["location"]:
-        sightings = sightings.filter(event__deployment__location__in=form.cleaned_data["location"])
+        sightings = sightings.filter(location__in=form.cleaned_data["location"])
     if form.cleaned_data["species"]:
         sightings = sightings.filter(species__in=form.cleaned_data["species"])
     detections = independence.independent_detections(

@@ -221,7 +221,7 @@ def test_reviewers_of_the_team_approve_and_it_is_kept(
     client.force_login(ling)
     client.post(
         f"/sightings/{pooled['cn_pending'].pk}/review/",
-        {"status": "approved", "comment": "clear stripes"},
+        {"status": "approved", "comment": "clear stripes", "version": 1},
     )
     pooled["cn_pending"].refresh_from_db()
     assert pooled["cn_pending"].review_status == "approved"

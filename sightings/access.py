@@ -1,0 +1,270 @@
+"""Who may see and do what: the one place that decides it, for every page, export, command
+and the API.
+
+A user holds roles in teams (Membership). With its own team's data a role allows the actions
+in OWN_TEAM_ROLES; other teams' data anyone may only view, and only what was approved
+(SHARED_STATUSES): approved sightings, the images of their events, and their stations, which
+are shown on a grid where a sensitive species lives (protection.py). Site admins see and
+manage everything (SITE_ADMIN_ACTIONS). README.md ("Who may do what") shows the same table.
+
+Views fetch objects with the get_<object>_for_user helpers, and lists start from the
+querysets here; coordinates reach pages, exports and JSON only through place() and places().
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+
+from sightings import protection
+from sightings.models import (
+    Deployment,
+    Event,
+    Individual,
+    Location,
+    Media,
+    Membership,
+    Sighting,
+    UploadBatch,
+)
+
+
+class Action(StrEnum):
+    VIEW = "view"  # see the data, at any review status
+    UPLOAD = "upload"  # add images to a deployment, retry failed ones, answer folder names
+    NAME = "name"  # name what events show; create and edit the team's individuals
+    REVIEW = "review"  # approve, return or reject sightings
+    MANAGE = "manage"  # the team's members, locations, deployments and sharing
+
+
+Role = Membership.Role
+# The roles that may do each action with their own team's data.
+OWN_TEAM_ROLES = {
+    Action.VIEW: frozenset({Role.UPLOADER, Role.REVIEWER, Role.ADMIN}),
+    Action.UPLOAD: frozenset({Role.UPLOADER}),
+    Action.NAME: frozenset({Role.UPLOADER, Role.REVIEWER}),
+    Action.REVIEW: frozenset({Role.REVIEWER, Role.ADMIN}),
+    Action.MANAGE: frozenset({Role.ADMIN}),
+}
+# Site admins see everything and may manage every team; uploading, naming and reviewing stay
+# with each team's own members, so that no approval comes from outside the team.
+SITE_ADMIN_ACTIONS = frozenset({Action.VIEW, Action.MANAGE})
+# What other teams see of a team's sightings (and of their images and stations).
+SHARED_STATUSES = frozenset({Sighting.Review.APPROVED})
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A user's roles, read once: {team id: roles}, and whether they run the site."""
+
+    roles: dict[int, frozenset[str]]
+    is_site_admin: bool = False
+
+    @classmethod
+    def of(cls, user) -> Viewer:
+        if not user.is_authenticated or not user.is_active:
+            return cls({})
+        roles: dict[int, set[str]] = {}
+        for team, role in Membership.objects.filter(user=user).values_list("team_id", "role"):
+            roles.setdefault(team, set()).add(role)
+        return cls({team: frozenset(held) for team, held in roles.items()}, user.is_superuser)
+
+    def teams(self, action: Action = Action.VIEW) -> set[int]:
+        """The teams where the viewer holds a role that allows the action."""
+        return {team for team, held in self.roles.items() if held & OWN_TEAM_ROLES[action]}
+
+    def everywhere(self, action: Action = Action.VIEW) -> bool:
+        """Whether the viewer may do the action with every team's data (a site admin)."""
+        return self.is_site_admin and action in SITE_ADMIN_ACTIONS
+
+    def may(self, action: Action, team_id: int) -> bool:
+        """Whether the viewer may do this with the data of this team as its own."""
+        held = self.roles.get(team_id, frozenset())
+        return self.everywhere(action) or bool(held & OWN_TEAM_ROLES[action])
+
+
+def viewer(request: HttpRequest) -> Viewer:
+    """The request's viewer, read once per request."""
+    if not hasattr(request, "_viewer"):
+        request._viewer = Viewer.of(request.user)
+    return request._viewer
+
+
+# What a viewer may see: the querysets every list, map and export starts from.
+
+
+def sightings(viewer: Viewer) -> QuerySet[Sighting]:
+    """The viewer's teams' sightings at any review status, and other teams' approved ones."""
+    if viewer.everywhere():
+        return Sighting.objects.all()
+    own = Location.objects.filter(team__in=viewer.teams())
+    return Sighting.objects.filter(Q(location__in=own) | Q(review_status__in=SHARED_STATUSES))
+
+
+def media(viewer: Viewer) -> QuerySet[Media]:
+    """The viewer's teams' images, and other teams' images in events with a shared sighting."""
+    if viewer.everywhere():
+        return Media.objects.all()
+    shared = Sighting.objects.filter(event=OuterRef("event"), review_status__in=SHARED_STATUSES)
+    return Media.objects.filter(Q(deployment__location__team__in=viewer.teams()) | Exists(shared))
+
+
+def locations(viewer: Viewer) -> QuerySet[Location]:
+    """The viewer's teams' stations, and other teams' stations with shared sightings."""
+    if viewer.everywhere():
+        return Location.objects.all()
+    shared = Sighting.objects.filter(location=OuterRef("pk"), review_status__in=SHARED_STATUSES)
+    return Location.objects.filter(Q(team__in=viewer.teams()) | Exists(shared))
+
+
+def deployments(viewer: Viewer, action: Action = Action.VIEW) -> QuerySet[Deployment]:
+    """The deployments of the viewer's teams where it may do the action. Other teams'
+    deployments are seen only through their shared sightings (shared_deployments)."""
+    if viewer.everywhere(action):
+        return Deployment.objects.all()
+    return Deployment.objects.filter(location__team__in=viewer.teams(action))
+
+
+def shared_deployments(viewer: Viewer) -> QuerySet[Deployment]:
+    """The viewer's teams' deployments, and other teams' ones with shared sightings: what the
+    browser's deployment filter may name."""
+    if viewer.everywhere():
+        return Deployment.objects.all()
+    shared = Sighting.objects.filter(
+        event__deployment=OuterRef("pk"), review_status__in=SHARED_STATUSES
+    )
+    return Deployment.objects.filter(Q(location__team__in=viewer.teams()) | Exists(shared))
+
+
+# One object, for a view: 404 if there is none, 403 if this viewer may not do the action.
+
+
+def get_deployment_for_user(
+    request: HttpRequest, pk: int, action: Action = Action.VIEW
+) -> Deployment:
+    deployment = get_object_or_404(Deployment.objects.select_related("location__team"), pk=pk)
+    _require(request, action, deployment.location.team_id)
+    return deployment
+
+
+def get_batch_for_user(request: HttpRequest, pk: int, action: Action = Action.VIEW) -> UploadBatch:
+    batch = get_object_or_404(
+        UploadBatch.objects.select_related("deployment__location__team", "uploaded_by"), pk=pk
+    )
+    _require(request, action, batch.deployment.location.team_id)
+    return batch
+
+
+def get_event_for_user(request: HttpRequest, pk: int, action: Action = Action.VIEW) -> Event:
+    """An event page shows everything of the event: for its own team only."""
+    event = get_object_or_404(Event.objects.select_related("deployment__location__team"), pk=pk)
+    _require(request, action, event.deployment.location.team_id)
+    return event
+
+
+def get_media_for_user(request: HttpRequest, pk: int, action: Action = Action.VIEW) -> Media:
+    media = get_object_or_404(
+        Media.objects.select_related("deployment__location__team", "batch"), pk=pk
+    )
+    if action == Action.VIEW and _is_shared_media(media):
+        return media
+    _require(request, action, media.deployment.location.team_id)
+    return media
+
+
+def get_sighting_for_user(request: HttpRequest, pk: int, action: Action = Action.VIEW) -> Sighting:
+    related = (
+        "species",
+        "individual",
+        "location__team",
+        "event__deployment__location",
+        "classified_by",
+    )
+    sighting = get_object_or_404(Sighting.objects.select_related(*related), pk=pk)
+    if action == Action.VIEW and sighting.review_status in SHARED_STATUSES:
+        return sighting
+    _require(request, action, sighting.location.team_id)
+    return sighting
+
+
+def get_individual_for_user(
+    request: HttpRequest, pk: int, action: Action = Action.VIEW
+) -> Individual:
+    """Individuals are one catalogue for all teams; the team that named one edits it."""
+    individual = get_object_or_404(Individual.objects.select_related("species", "team"), pk=pk)
+    if action != Action.VIEW:
+        _require(request, action, individual.team_id)
+    return individual
+
+
+def may(request: HttpRequest, action: Action, team_id: int) -> bool:
+    """Whether this request's user may do the action with this team's own data."""
+    return viewer(request).may(action, team_id)
+
+
+def _require(request: HttpRequest, action: Action, team_id: int) -> None:
+    if not viewer(request).may(action, team_id):
+        raise PermissionDenied
+
+
+def _is_shared_media(media: Media) -> bool:
+    return (
+        media.event_id is not None
+        and Sighting.objects.filter(
+            event=media.event_id, review_status__in=SHARED_STATUSES
+        ).exists()
+    )
+
+
+# Where things are, as this viewer may know it.
+
+
+@dataclass(frozen=True)
+class Place:
+    """A station's coordinates as a viewer may see them; generalised: on the grid only."""
+
+    latitude: float | None
+    longitude: float | None
+    generalised: bool = False
+
+
+def places(viewer: Viewer, among: Iterable[int] | None = None) -> dict[int, Place]:
+    """Every station's place (of those among, if given) as this viewer may see it."""
+    rows = Location.objects.order_by().values_list(
+        "pk", "team_id", "latitude", "longitude", "has_sensitive_species"
+    )
+    if among is not None:
+        rows = rows.filter(pk__in=set(among))
+    own = viewer.teams()
+    found = {}
+    for pk, team, latitude, longitude, sensitive in rows.iterator(chunk_size=10_000):
+        found[pk] = _place(viewer, team in own, sensitive, latitude, longitude)
+    return found
+
+
+def place(viewer: Viewer, location: Location) -> Place:
+    own = location.team_id in viewer.teams()
+    return _place(
+        viewer, own, location.has_sensitive_species, location.latitude, location.longitude
+    )
+
+
+def _place(
+    viewer: Viewer, own: bool, sensitive: bool, latitude: float | None, longitude: float | None
+) -> Place:
+    if sensitive and not own and not viewer.everywhere():
+        return Place(*protection.generalised(latitude, longitude), generalised=True)
+    return Place(latitude, longitude)
+
+
+def image_place(viewer: Viewer, media: Media) -> tuple[float, float, float | None] | None:
+    """The GPS position an image's file states, or None where the viewer may not learn it."""
+    if place(viewer, media.deployment.location).generalised or media.gps_latitude is None:
+        return None
+    return media.gps_latitude, media.gps_longitude, media.gps_altitude
