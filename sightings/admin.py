@@ -1,8 +1,13 @@
+"""The Django admin for site admins. It changes data only through the same functions as the
+pages (history, versions, review, independence, protection, regrouping); what those do not
+cover, such as deleting images or editing events, it shows read-only."""
+
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from sightings import ingest, tasks
+from sightings import classification, events, folders, ingest, protection
 from sightings.models import (
     BatchFolder,
     Deployment,
@@ -17,6 +22,9 @@ from sightings.models import (
     Team,
     UploadBatch,
 )
+
+# What a person names on a sighting (classification.Naming).
+NAMING_FIELDS = ["species", "count", "sex", "life_stage", "behaviour", "individual", "comment"]
 
 
 class MembershipInline(admin.TabularInline):
@@ -51,6 +59,22 @@ class SpeciesAdmin(admin.ModelAdmin):
     list_filter = ["kind", "iucn_status", "is_sensitive"]
     search_fields = ["scientific_name", "code", "name_en", "name_zh", "name_ru"]
 
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if "is_sensitive" in form.changed_data:
+            # The stations that already hold it are protected from now on, like new ones.
+            count = protection.protect_stations_of(obj)
+            if count:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(count)d station holding it is now shown to other teams on the grid.",
+                        "%(count)d stations holding it are now shown to other teams on the grid.",
+                        count,
+                    )
+                    % {"count": count},
+                )
+
 
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin):
@@ -58,6 +82,8 @@ class LocationAdmin(admin.ModelAdmin):
     list_filter = ["country", "team"]
     list_select_related = ["team"]
     search_fields = ["name", "team__name"]
+    # Set by the records (protection.py); never taken back by hand.
+    readonly_fields = ["has_sensitive_species"]
 
 
 @admin.register(Deployment)
@@ -73,16 +99,27 @@ class DeploymentAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
-        # Its images' UTC instants follow the zone, correction and period, and its events
-        # follow the times and the gap. A task does both: a deployment may hold many images.
-        clock = {"time_zone", "clock_correction_seconds", "start_at", "end_at", "event_gap_seconds"}
-        if change and clock & set(form.changed_data):
-            tasks.regroup_deployment.delay_on_commit(obj.pk)
+        before = {name: form.initial.get(name) for name in form.changed_data}
+        if change and events.deployment_changed(obj, before):
             self.message_user(request, _("Capture times and events are being worked out again."))
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the pipeline keeps consistent (events, image counts, history): shown, never
+    edited or deleted by hand."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(UploadBatch)
-class UploadBatchAdmin(admin.ModelAdmin):
+class UploadBatchAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "deployment", "uploaded_by", "created_at"]
     list_filter = ["deployment__location__team"]
     list_select_related = ["deployment__location", "uploaded_by"]
@@ -92,7 +129,7 @@ class UploadBatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(Media)
-class MediaAdmin(admin.ModelAdmin):
+class MediaAdmin(ReadOnlyAdmin):
     list_display = [
         "original_name", "deployment", "state", "camera_time", "captured_at", "make", "model",
         "is_outside_deployment",
@@ -117,7 +154,7 @@ class MediaAdmin(admin.ModelAdmin):
 
 
 @admin.register(SkippedFile)
-class SkippedFileAdmin(admin.ModelAdmin):
+class SkippedFileAdmin(ReadOnlyAdmin):
     list_display = ["name", "batch", "reason", "duplicate_of"]
     list_filter = ["reason"]
     search_fields = ["name"]
@@ -126,13 +163,23 @@ class SkippedFileAdmin(admin.ModelAdmin):
 
 class SightingInline(admin.TabularInline):
     model = Sighting
-    raw_id_fields = ["species", "individual", "classified_by"]
-    readonly_fields = ["version", "is_independent"]
+    fields = ["species", "count", "individual", "review_status", "classification_method"]
+    readonly_fields = fields
+    show_change_link = True
     extra = 0
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "deployment", "start_at", "end_at", "media_count"]
     list_filter = ["deployment__location__team"]
     list_select_related = ["deployment__location"]
@@ -142,8 +189,30 @@ class EventAdmin(admin.ModelAdmin):
     inlines = [SightingInline]
 
 
+class SightingAdminForm(forms.ModelForm):
+    class Meta:
+        model = Sighting
+        fields = [*NAMING_FIELDS, "review_status"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Named through the same rules as on the event page: a species is always given.
+        self.fields["species"].required = True
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        species, individual = cleaned.get("species"), cleaned.get("individual")
+        if species and individual and individual.species_id != species.pk:
+            raise forms.ValidationError(
+                _("%(code)s is a %(species)s."),
+                params={"code": individual.code, "species": individual.species},
+            )
+        return cleaned
+
+
 @admin.register(Sighting)
 class SightingAdmin(admin.ModelAdmin):
+    form = SightingAdminForm
     list_display = [
         "__str__", "event", "count", "individual", "classification_method", "classified_by",
         "classified_at", "is_independent",
@@ -151,8 +220,31 @@ class SightingAdmin(admin.ModelAdmin):
     list_filter = ["classification_method", "is_independent", "species__kind", "sex"]
     list_select_related = ["species", "event__deployment__location", "individual", "classified_by"]
     search_fields = ["species__scientific_name", "species__name_en", "individual__code", "comment"]
-    raw_id_fields = ["event", "species", "individual", "classified_by"]
-    readonly_fields = ["version", "is_independent"]
+    raw_id_fields = ["species", "individual"]
+    fields = [
+        *NAMING_FIELDS, "review_status", "event", "location", "observed_at", "classified_by",
+        "classified_at", "classification_method", "version", "is_independent",
+    ]  # fmt: skip
+    readonly_fields = fields[len(NAMING_FIELDS) + 1 :]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # sightings come from events (the event page adds more)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        # Through the same functions as the pages: history, version, review, independence.
+        sighting = Sighting.objects.select_related("event__deployment", "species", "individual")
+        sighting = sighting.get(pk=obj.pk)
+        if set(form.changed_data) & set(NAMING_FIELDS):
+            naming = classification.Naming(**{name: getattr(obj, name) for name in NAMING_FIELDS})
+            sighting = classification.classify(sighting, sighting.version, naming, request.user)
+        if "review_status" in form.changed_data:
+            try:
+                classification.review(sighting, obj.review_status, request.user, sighting.version)
+            except classification.Refused as refused:
+                self.message_user(request, refused.message, messages.ERROR)
 
 
 @admin.register(Individual)
@@ -170,4 +262,14 @@ class BatchFolderAdmin(admin.ModelAdmin):
     list_filter = ["is_ignored"]
     list_select_related = ["batch", "species"]
     search_fields = ["name"]
-    raw_id_fields = ["batch", "species"]
+    raw_id_fields = ["species"]
+    fields = ["batch", "name", "species"]
+    readonly_fields = ["batch", "name"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        # As the batch page answers it: the folder's images and events follow.
+        folders.answer(obj, obj.species)
+        folders.apply(obj.batch)

@@ -8,9 +8,18 @@ from dataclasses import dataclass, fields
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from sightings import events, independence, protection
 from sightings.models import Event, Individual, Sighting, SightingChange, Species
+
+
+class Refused(Exception):
+    """A review the rules do not allow; message says why, in the user's language."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class Conflict(Exception):
@@ -36,20 +45,23 @@ class Naming:
 
 
 def classify(sighting: Sighting, version: int, naming: Naming, user) -> Sighting:
-    """Name a sighting as a person, unless it changed since version (then Conflict)."""
-    before = {name: getattr(sighting, name) for name in naming.values()}
+    """Name a sighting as a person, unless it changed since version (then Conflict).
+
+    A named sighting goes (back) to review: what a reviewer approved is not what it says now.
+    """
+    after = naming.values() | {"review_status": Sighting.Review.PENDING}
+    before = {name: getattr(sighting, name) for name in after}
     with transaction.atomic():
         saved = Sighting.objects.filter(pk=sighting.pk, version=version).update(
-            **naming.values(),
+            **after,
             classified_by=user,
             classified_at=timezone.now(),
             classification_method=Sighting.Method.HUMAN,
             version=F("version") + 1,
         )
         if not saved:
-            current = Sighting.objects.select_related("classified_by", "species")
-            raise Conflict(current.get(pk=sighting.pk))
-        record(sighting.pk, before, naming.values(), user, Sighting.Method.HUMAN)
+            raise Conflict(_current(sighting))
+        record(sighting.pk, before, after, user, Sighting.Method.HUMAN)
         _after_change(sighting.event, {sighting.species, naming.species})
     return Sighting.objects.get(pk=sighting.pk)
 
@@ -82,16 +94,27 @@ def classify_many(versions: dict[int, int], naming: Naming, user) -> list[Confli
     return conflicts
 
 
-def review(sighting: Sighting, status: str, user, comment: str = "") -> None:
-    """Approve, return or reject a sighting; the comment goes into its history."""
+def review(sighting: Sighting, status: str, user, version: int, comment: str = "") -> None:
+    """Approve, return or reject the version of a sighting the reviewer looked at (Conflict
+    if it changed since); the comment goes into its history. Only named sightings can be
+    approved (Refused)."""
+    if status == Sighting.Review.APPROVED and sighting.species_id is None:
+        raise Refused(_("Only a named sighting can be approved: name its species first."))
     with transaction.atomic():
-        Sighting.objects.filter(pk=sighting.pk).update(
+        # The version stands for everything the reviewer saw, the species above included.
+        saved = Sighting.objects.filter(pk=sighting.pk, version=version).update(
             review_status=status, version=F("version") + 1
         )
+        if not saved:
+            raise Conflict(_current(sighting))
         changes = {"review_status": [sighting.review_status, status]}
         if comment:
             changes["review_comment"] = ["", comment]
         SightingChange.objects.create(sighting=sighting, changed_by=user, changes=changes)
+
+
+def _current(sighting: Sighting) -> Sighting:
+    return Sighting.objects.select_related("classified_by", "species").get(pk=sighting.pk)
 
 
 def record(sighting_id: int, before: dict, after: dict, user, method: str) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from sightings import independence, protection
 from sightings.models import (
@@ -62,6 +62,32 @@ def group_new_media(deployment_id: int) -> None:
             regroup(deployment, *_window(deployment, min(times), max(times)))
 
 
+# What a deployment's capture instants, its events and its sightings' places derive from.
+PLACEMENT_FIELDS = frozenset(
+    {"location", "time_zone", "clock_correction_seconds", "start_at", "end_at", "event_gap_seconds"}
+)
+
+
+def deployment_changed(deployment: Deployment, before: dict) -> bool:
+    """After a deployment was saved with changes ({field: value before}), have its images'
+    instants, its events and its sightings worked out again if they derive from what
+    changed; return whether. Every path that changes a deployment calls this."""
+    from sightings import tasks
+
+    if not PLACEMENT_FIELDS & set(before):
+        return False
+    if "location" in before:
+        # The series it leaves are worked out again without its sightings.
+        species = Sighting.objects.filter(event__deployment=deployment).values_list("species_id")
+        independence.mark_stale(_pk(before["location"]), {pk for (pk,) in species})
+    tasks.regroup_deployment.delay_on_commit(deployment.pk)
+    return True
+
+
+def _pk(value) -> int:
+    return getattr(value, "pk", value)
+
+
 def regroup_deployment(deployment: Deployment) -> None:
     """Re-derive the UTC instants of a deployment's images and regroup them into events,
     after its time zone, clock correction, period or gap changed."""
@@ -75,6 +101,10 @@ def regroup_deployment(deployment: Deployment) -> None:
             Event.objects.filter(deployment=deployment).delete()
             return
         regroup(deployment, span[0].captured_at, span[1].captured_at, everything=True)
+        # Its sightings may have moved to another station, or in time.
+        named = Species.objects.filter(sightings__event__deployment=deployment).distinct()
+        independence.mark_stale(deployment.location_id, {species.pk for species in named})
+        protection.note_species(deployment.location_id, named)
 
 
 def correct_capture_times(deployment: Deployment, media: QuerySet[Media]) -> list[Media]:
@@ -139,6 +169,12 @@ def regroup(
         event for _, event, differs in settled if event.pk in old and (everything or differs)
     ]
     Event.objects.bulk_update(changed, ["start_at", "end_at", "media_count"], batch_size=1000)
+    # Events that take in images their approved sightings were not approved with.
+    grown = {
+        event.pk
+        for group, event, _ in settled
+        if event.pk in old and any(item.event_id != event.pk for item in group)
+    }
     moved = []
     for group, event, _ in settled:
         moved += [item for item in group if item.event_id != event.pk]
@@ -149,10 +185,24 @@ def regroup(
         # Sightings of a swallowed event follow its first image to its new event.
         Sighting.objects.filter(event_id=event_id).update(event_id=first_image[event_id].event_id)
     Event.objects.filter(pk__in=unclaimed).delete()
+    reopen_review(Sighting.objects.filter(event_id__in=grown))
     for event in changed:
         event.sightings.update(**event.placement())
         refresh_sightings(event)
     _start_sightings(created)
+
+
+def reopen_review(sightings: QuerySet[Sighting]) -> None:
+    """Send approved sightings back to review, keeping that in their history: other teams
+    see an image only once someone approved the event with it."""
+    reopened = list(sightings.filter(review_status=Sighting.Review.APPROVED).values_list("pk"))
+    Sighting.objects.filter(pk__in=[pk for (pk,) in reopened]).update(
+        review_status=Sighting.Review.PENDING, version=F("version") + 1
+    )
+    change = {"review_status": [Sighting.Review.APPROVED, Sighting.Review.PENDING]}
+    SightingChange.objects.bulk_create(
+        SightingChange(sighting_id=pk, changes=change) for (pk,) in reopened
+    )
 
 
 def split_by_gap(media: list[Media], gap: dt.timedelta) -> list[list[Media]]:

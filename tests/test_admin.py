@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from sightings.models import Media
+from sightings.models import Location, Media, PendingIndependence, Sighting, Species
 
 MODELS = [
     "team",
@@ -13,6 +13,10 @@ MODELS = [
     "uploadbatch",
     "media",
     "skippedfile",
+    "sighting",
+    "event",
+    "batchfolder",
+    "individual",
 ]
 
 
@@ -60,3 +64,118 @@ def test_the_retry_action_queues_failed_media_again(
 def test_team_members_are_not_let_into_the_admin(client, alice):
     client.force_login(alice)
     assert client.get("/admin/sightings/media/").status_code == 302
+
+
+# The admin changes data through the same functions as the pages.
+
+
+@pytest.fixture
+def approved_boar(cn_deployment, alice, django_user_model, cn_team):
+    from sightings.models import Membership
+
+    from .test_events import shoot
+    from .test_sharing import approved, named
+
+    li = django_user_model.objects.create_user("li")
+    Membership.objects.create(user=li, team=cn_team, role=Membership.Role.REVIEWER)
+    [image] = shoot(cn_deployment, alice, "2009:04:21 00:40:00")
+    return approved(named(Sighting.objects.get(event=image.event_id), "Wild boar", alice), li)
+
+
+def change_sighting(client, sighting, **fields):
+    data = {
+        "species": sighting.species_id or "", "count": sighting.count or "",
+        "sex": sighting.sex, "life_stage": sighting.life_stage,
+        "behaviour": sighting.behaviour, "individual": sighting.individual_id or "",
+        "comment": sighting.comment, "review_status": sighting.review_status,
+    } | fields  # fmt: skip
+    return client.post(f"/admin/sightings/sighting/{sighting.pk}/change/", data)
+
+
+def test_renaming_in_the_admin_keeps_every_rule(
+    client, site_admin, approved_boar, django_capture_on_commit_callbacks
+):
+    leopard = Species.objects.get(name_en="Amur leopard")
+    client.force_login(site_admin)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = change_sighting(client, approved_boar, species=leopard.pk)
+    assert response.status_code == 302
+    sighting = Sighting.objects.get(pk=approved_boar.pk)
+    assert (sighting.species, sighting.review_status) == (leopard, "pending")
+    assert sighting.version == approved_boar.version + 1
+    assert sighting.location.has_sensitive_species
+    change = sighting.changes.last()
+    assert (change.changed_by, change.changes) == (
+        site_admin,
+        {"species": ["Sus scrofa", "Panthera pardus orientalis"],
+         "review_status": ["approved", "pending"]},
+    )  # fmt: skip
+    assert PendingIndependence.objects.filter(species=leopard).exists()
+    assert callbacks  # the independence task goes out on commit
+
+
+def test_the_admin_approves_only_named_sightings(client, site_admin, cn_deployment, alice):
+    from .test_events import shoot
+
+    [image] = shoot(cn_deployment, alice, "2009:04:21 00:40:00")
+    draft = Sighting.objects.get(event=image.event_id)
+    client.force_login(site_admin)
+    response = change_sighting(client, draft, review_status="approved")
+    assert response.status_code == 200  # the form again, with the error
+    draft.refresh_from_db()
+    assert draft.review_status == "pending" and not draft.changes.exists()
+
+
+def test_a_species_turned_sensitive_protects_the_stations_holding_it(
+    client, site_admin, approved_boar
+):
+    boar = Species.objects.get(name_en="Wild boar")
+    assert not approved_boar.location.has_sensitive_species
+    client.force_login(site_admin)
+    data = {
+        name: getattr(boar, name)
+        for name in ("kind", "scientific_name", "code", "rank", "name_en", "name_zh", "name_ru",
+                     "iucn_status")
+    } | {"is_sensitive": "on"}  # fmt: skip
+    assert client.post(f"/admin/sightings/species/{boar.pk}/change/", data).status_code == 302
+    assert Location.objects.get(pk=approved_boar.location_id).has_sensitive_species
+
+
+def test_a_clock_change_in_the_admin_regroups_the_deployment(
+    client, site_admin, cn_deployment, alice, django_capture_on_commit_callbacks
+):
+    client.force_login(site_admin)
+    data = {
+        "location": cn_deployment.location_id, "start_at_0": "2009-04-01", "start_at_1": "00:00",
+        "end_at_0": "2009-06-01", "end_at_1": "00:00", "time_zone": "Asia/Vladivostok",
+        "clock_correction_seconds": 0, "event_gap_seconds": 60,
+    }  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(f"/admin/sightings/deployment/{cn_deployment.pk}/change/", data)
+    assert response.status_code == 302
+    assert len(callbacks) == 1
+
+
+@pytest.mark.parametrize("model", ["event", "media", "uploadbatch", "skippedfile"])
+def test_what_the_pipeline_keeps_is_read_only(client, site_admin, approved_boar, model):
+    objects = {
+        "event": approved_boar.event, "media": approved_boar.event.media.first(),
+        "uploadbatch": approved_boar.event.media.first().batch,
+    }  # fmt: skip
+    client.force_login(site_admin)
+    obj = objects.get(model)
+    if obj is not None:
+        url = f"/admin/sightings/{model}/{obj.pk}/"
+        assert client.post(f"{url}change/", {}).status_code == 403
+        assert client.post(f"{url}delete/", {"post": "yes"}).status_code == 403
+    assert client.get(f"/admin/sightings/{model}/add/").status_code == 403
+    assert client.post(
+        f"/admin/sightings/sighting/{approved_boar.pk}/delete/", {"post": "yes"}
+    ).status_code == 403
+    assert Sighting.objects.filter(pk=approved_boar.pk).exists()
+
+
+def test_sightings_are_not_edited_in_the_event_page_of_the_admin(client, site_admin, approved_boar):
+    client.force_login(site_admin)
+    page = client.get(f"/admin/sightings/event/{approved_boar.event_id}/change/").content.decode()
+    assert 'name="sightings-0-species"' not in page

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 
-from sightings import exif, folders, ingest
+from sightings import events, exif, folders, ingest
 from sightings.models import (
     BatchFolder,
     Deployment,
@@ -269,8 +269,14 @@ def _deployment(station: Station, team: Team, time_zone: str) -> Deployment:
     times = [t for t in (_capture_time(path, deployment) for path, _ in station.files) if t]
     times += [deployment.start_at, deployment.end_at] if deployment.pk else []
     times = [t for t in times if t] or [dt.datetime.now(dt.UTC)]
+    before = {"start_at": deployment.start_at, "end_at": deployment.end_at}
     deployment.start_at, deployment.end_at = min(times), max(times)
+    created = deployment.pk is None
     deployment.save()
+    if not created:  # a wider period: its images' flags are worked out again
+        events.deployment_changed(
+            deployment, {k: v for k, v in before.items() if getattr(deployment, k) != v}
+        )
     return deployment
 
 
