@@ -128,6 +128,11 @@ def _fit(size: tuple[int, int], side: int) -> tuple[int, int]:
 
 
 def _encode(image: Image.Image, quality: int) -> bytes:
+    # Derivatives carry no metadata at all. Pillow's JPEG writer takes what it writes from the
+    # save() arguments, except the COM comment, which it copies from image.info in every
+    # version (and XMP too in 11.0); transposed and reduced images inherit that info. An empty
+    # info leaves libjpeg's JFIF header, the tables, the frame and the scan.
+    image.info = {}
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=quality)
     return buffer.getvalue()

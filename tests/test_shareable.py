@@ -615,3 +615,25 @@ def test_a_broken_file_gets_no_copy_and_a_clear_error(cn_deployment, alice, sett
     assert not default_storage.exists(f"shareable/{media.sha256[:2]}/{media.sha256}.png")
     assert not default_storage.exists(f"shareable/{media.sha256[:2]}/{media.sha256}.jpg")
     assert set(os.listdir(settings.FILE_UPLOAD_TEMP_DIR)) == leftovers
+
+
+# Previews and thumbnails: no metadata at all, whatever the original carried.
+
+
+def laden_jpeg(orientation: int | None = None) -> bytes:
+    """The photo with a comment, EXIF GPS, XMP, extended XMP, IPTC and an ICC profile."""
+    xmp = segment(0xE1, b"http://ns.adobe.com/xap/1.0/\0" + XMP)
+    data = encoded(orientation=orientation, icc_profile=icc_profile())
+    return data[:2] + xmp + extended_xmp() + photoshop_iptc() + data[2:]
+
+
+@pytest.mark.parametrize("orientation", [None, 6], ids=["as stored", "turned"])
+def test_previews_and_thumbnails_carry_no_metadata(orientation):
+    original = laden_jpeg(orientation)
+    assert traces(original)
+    made = derivatives.render_derivatives(original)
+    for derivative in (made.preview, made.thumbnail):
+        assert set(markers(derivative)) <= DERIVATIVE_MARKERS
+        assert traces(derivative) == [] and PLACE_TEXT not in derivative
+        with Image.open(io.BytesIO(derivative)) as image:
+            assert set(image.info) <= {"jfif", "jfif_version", "jfif_unit", "jfif_density"}
