@@ -159,7 +159,7 @@ def mpf_index() -> bytes:
 
 # Every layout keeps the photo's image data, so its pixels are the photo's.
 LAYOUTS = {
-    "the camera's own file": lambda: GPS_PHOTO.read_bytes(),
+    "the camera's own file": GPS_PHOTO.read_bytes,
     "fill bytes before every marker": lambda: with_fill_bytes(),
     "junk between segments": lambda: build(exif_segment("<"), b"junk " + PLACE_TEXT),
     "a padding byte before the EXIF segment": lambda: build(b"\x00" + exif_segment(">")),
@@ -190,7 +190,8 @@ def pixels(data: bytes) -> tuple[str, tuple[int, int], bytes]:
 
 
 def markers(data: bytes) -> list[int]:
-    """The markers of a JPEG before its first scan, read as libjpeg would."""
+    """The markers before the first scan of a JPEG without fill or junk bytes (as the rebuild
+    and Pillow write them)."""
     found, position = [], 2
     while data[position + 1] != 0xDA:
         found.append(data[position + 1])
