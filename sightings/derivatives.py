@@ -81,7 +81,8 @@ def _thumbnail_factor(size: tuple[int, int]) -> int:
     return max(1, round(max(size) / THUMBNAIL_SIDE))
 
 
-def _orientation(image: Image.Image) -> int | None:
+def orientation(image: Image.Image) -> int | None:
+    """The EXIF orientation of the pixels Pillow hands out (None if unknown)."""
     # Pillow's view of the file, not the EXIF tag as written: pillow-heif hands out HEIC
     # pixels already upright and reports orientation 1, so they are not turned twice.
     try:
@@ -92,10 +93,10 @@ def _orientation(image: Image.Image) -> int | None:
 
 def _render(image: Image.Image) -> Derivatives:
     # Everything happens while the file is open: closing it frees the decoded pixels.
-    orientation = _orientation(image)
+    turn = orientation(image)
     preview = _decode_preview(image)
-    if orientation in UPRIGHT:
-        preview = preview.transpose(UPRIGHT[orientation])
+    if turn in UPRIGHT:
+        preview = preview.transpose(UPRIGHT[turn])
     # From the preview, not the original: no second decode. A whole-factor box reduction
     # averages every pixel, as a good downscale must, at under half the cost of resampling
     # to exactly THUMBNAIL_SIDE.
@@ -127,6 +128,11 @@ def _fit(size: tuple[int, int], side: int) -> tuple[int, int]:
 
 
 def _encode(image: Image.Image, quality: int) -> bytes:
+    # Derivatives carry no metadata at all. Pillow's JPEG writer takes what it writes from the
+    # save() arguments, except the COM comment, which it copies from image.info in every
+    # version (and XMP too in 11.0); transposed and reduced images inherit that info. An empty
+    # info leaves libjpeg's JFIF header, the tables, the frame and the scan.
+    image.info = {}
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=quality)
     return buffer.getvalue()

@@ -26,7 +26,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from sightings import access, classification, exports, folders, independence, ingest, shareable
+from sightings import (
+    access,
+    classification,
+    derivatives,
+    exports,
+    folders,
+    independence,
+    ingest,
+    shareable,
+)
 from sightings.access import Action
 from sightings.forms import (
     FolderAnswerForm,
@@ -226,7 +235,10 @@ def media_file(request: HttpRequest, pk: int, kind: str) -> FileResponse:
         return _file_response(derivative.open("rb"), "image/jpeg")
     if access.place(access.viewer(request), media.deployment.location).generalised:
         # Rebuilt from an allowlist, once: nothing of the file that could tell the place.
-        name, content_type = shareable.copy_for_others(media)
+        try:
+            name, content_type = shareable.copy_for_others(media)
+        except derivatives.ImageError:
+            raise Http404 from None  # nothing of it can be shown safely
         file = default_storage.open(name, "rb")
     else:
         file, content_type = media.file.open("rb"), media.content_type
