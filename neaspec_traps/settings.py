@@ -1,8 +1,9 @@
 """Settings for the NEASPEC camera-trap exchange, read from the environment.
 
 The defaults are the zero-setup development set-up: a SQLite file, the filesystem broker and
-media under var/, DEBUG on. Production sets DEBUG=False, SECRET_KEY, ALLOWED_HOSTS,
-DATABASE_URL and CELERY_BROKER_URL (see README.md, "Configuration").
+media under var/. DEBUG is off unless DEBUG=True (make run and make test set it). Production
+sets SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and CELERY_BROKER_URL (see README.md,
+"Configuration").
 """
 
 import os
@@ -52,12 +53,20 @@ def env_list(name: str, default: str) -> list[str]:
 
 VAR_DIR = Path(os.getenv("VAR_DIR", BASE_DIR / "var"))
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: an installation that forgets the variable must not show tracebacks
+# and settings to the world. `make run` and `make test` export DEBUG=True; so does pytest
+# itself ([tool.pytest_env] in pyproject.toml), for the test run and the workers it starts.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#debug
+DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = os.getenv("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is False")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is False. To develop, turn DEBUG on: make run "
+            "and make test do, or run a command as `DEBUG=True python manage.py ...`. To "
+            "deploy, set SECRET_KEY (README.md, Configuration)."
+        )
     SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
