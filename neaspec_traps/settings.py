@@ -14,6 +14,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from neaspec_traps.csp import tile_sources
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -87,6 +89,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so that static files carry the policy too.
+    "neaspec_traps.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -317,6 +321,32 @@ AXES_DISABLE_ACCESS_LOG = True
 # an operator needs; failures and lockouts are still logged, as warnings.
 AXES_VERBOSE = False
 LOGGING["loggers"]["axes"] = {"level": "WARNING"}
+
+# Content-Security-Policy, on every response (neaspec_traps/csp.py): scripts and styles come
+# from our static files only, never inline, so an injected tag or attribute does nothing.
+# Leaflet positions the map through element.style, which style-src does not govern; nothing
+# here needs 'unsafe-inline'. Images may also come from the map's tile server. Shaped like
+# Django 6.0's own SECURE_CSP: upgrading means swapping our middleware for Django's.
+# https://docs.djangoproject.com/en/6.0/ref/csp/
+# https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Content-Security-Policy
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:", "blob:", *tile_sources(MAP_TILE_URL)],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+}
+# The full address within the site, only the origin to other sites, nothing over plain HTTP.
+# Django's default, same-origin, sends none to the tile server, and OpenStreetMap refuses
+# tile requests without a Referer (https://wiki.openstreetmap.org/wiki/Blocked_tiles).
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-referrer-policy
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+# X-Content-Type-Options: nosniff, Django's default, stated so it is not lost.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-content-type-nosniff
+SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # Kombu's filesystem transport does not create its folders ("must be created manually");
 # WhiteNoise warns when STATIC_ROOT is missing.
