@@ -55,3 +55,10 @@ def test_a_command_run_without_debug_says_how_to_turn_it_on():
 def test_a_bad_setting_value_fails_loudly():
     result = manage("check", DEBUG="maybe")
     assert "Unexpected value DEBUG=maybe, use 'True' or 'False'" in result.stderr
+
+
+def test_a_lockout_without_an_end_is_refused():
+    # axes would read a zero cool-off as "locked out until an admin resets it".
+    result = manage("check", DEBUG="True", LOGIN_COOLOFF_MINUTES="0")
+    assert result.returncode == 1
+    assert "LOGIN_FAILURE_LIMIT and LOGIN_COOLOFF_MINUTES must be positive" in result.stderr
