@@ -7,6 +7,9 @@ BIN = $(VENV)/bin
 
 .PHONY: run test install
 
+# Settings keep DEBUG off unless told; these two are development, so they turn it on.
+run test: export DEBUG = True
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 

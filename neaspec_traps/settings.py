@@ -1,16 +1,20 @@
 """Settings for the NEASPEC camera-trap exchange, read from the environment.
 
 The defaults are the zero-setup development set-up: a SQLite file, the filesystem broker and
-media under var/, DEBUG on. Production sets DEBUG=False, SECRET_KEY, ALLOWED_HOSTS,
-DATABASE_URL and CELERY_BROKER_URL (see README.md, "Configuration").
+media under var/. DEBUG is off unless DEBUG=True (make run and make test set it). Production
+sets SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and CELERY_BROKER_URL (see README.md,
+"Configuration").
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from neaspec_traps.csp import tile_sources
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -52,12 +56,20 @@ def env_list(name: str, default: str) -> list[str]:
 
 VAR_DIR = Path(os.getenv("VAR_DIR", BASE_DIR / "var"))
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: an installation that forgets the variable must not show tracebacks
+# and settings to the world. `make run` and `make test` export DEBUG=True; so does pytest
+# itself ([tool.pytest_env] in pyproject.toml), for the test run and the workers it starts.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#debug
+DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = os.getenv("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is False")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is False. To develop, turn DEBUG on: make run "
+            "and make test do, or run a command as `DEBUG=True python manage.py ...`. To "
+            "deploy, set SECRET_KEY (README.md, Configuration)."
+        )
     SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
@@ -71,11 +83,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_filters",
+    "axes",
     "sightings",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so that static files carry the policy too.
+    "neaspec_traps.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -84,6 +99,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "neaspec_traps.urls"
@@ -259,15 +276,77 @@ LOGGING = {
 }
 
 # Production hardening, on whenever DEBUG is off (manage.py check --deploy stays clean).
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_HTTPS_PROXY", False) else None
-)
+# Behind a proxy that terminates TLS, sets X-Forwarded-Proto and appends the client's address
+# to X-Forwarded-For; without one, both headers are the client's own and are not believed.
+BEHIND_HTTPS_PROXY = env_bool("BEHIND_HTTPS_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_HTTPS_PROXY else None
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+
+# Login throttling by django-axes, on /login/ and /admin/login/ alike. Its backend comes first
+# and refuses a locked-out login before the password is even checked.
+# https://django-axes.readthedocs.io/en/latest/2_installation.html
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Counted per user name and address together: a guesser elsewhere cannot lock a user out,
+# nor one person's typos a whole field station behind one address. LOGIN_FAILURE_LIMIT
+# failures in a row lock the pair out for LOGIN_COOLOFF_MINUTES, and each attempt during the
+# lockout starts it again: one address gets at most 5 guesses at a user per quarter hour
+# (about 480 a day) against passwords Django's validators keep off the common lists, while 5
+# leaves room for typing on a phone in the field.
+# https://django-axes.readthedocs.io/en/latest/4_configuration.html
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME <= dt.timedelta(0):
+    # axes reads a zero cool-off as "locked until an admin resets it".
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_COOLOFF_MINUTES must be positive")
+# A success before the limit forgets the earlier failures.
+AXES_RESET_ON_SUCCESS = True
+# Our own page (translated, in the site's look), with the 429 status axes answers.
+AXES_LOCKOUT_CALLABLE = "neaspec_traps.logins.locked_out"
+# REMOTE_ADDR, or X-Forwarded-For behind our proxy (BEHIND_HTTPS_PROXY); axes' own
+# AXES_IPWARE_* settings would need django-ipware for what this does in four lines.
+AXES_CLIENT_IP_CALLABLE = "neaspec_traps.logins.client_ip"
+# Failures are kept until their cool-off ends; successful logins are not logged at all:
+# nobody reads such a log, and it would keep every user's addresses for ever.
+AXES_DISABLE_ACCESS_LOG = True
+# Its start-up banner on every command and worker, and four lines on every login, say nothing
+# an operator needs; failures and lockouts are still logged, as warnings.
+AXES_VERBOSE = False
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}
+
+# Content-Security-Policy, on every response (neaspec_traps/csp.py): scripts and styles come
+# from our static files only, never inline, so an injected tag or attribute does nothing.
+# Leaflet positions the map through element.style, which style-src does not govern; nothing
+# here needs 'unsafe-inline'. Images may also come from the map's tile server. Shaped like
+# Django 6.0's own SECURE_CSP: upgrading means swapping our middleware for Django's.
+# https://docs.djangoproject.com/en/6.0/ref/csp/
+# https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Content-Security-Policy
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:", "blob:", *tile_sources(MAP_TILE_URL)],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+}
+# The full address within the site, only the origin to other sites, nothing over plain HTTP.
+# Django's default, same-origin, sends none to the tile server, and OpenStreetMap refuses
+# tile requests without a Referer (https://wiki.openstreetmap.org/wiki/Blocked_tiles).
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-referrer-policy
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+# X-Content-Type-Options: nosniff, Django's default, stated so it is not lost.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-content-type-nosniff
+SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # Kombu's filesystem transport does not create its folders ("must be created manually");
 # WhiteNoise warns when STATIC_ROOT is missing.

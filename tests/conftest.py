@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import pytest
 from django.db import connection
+from django.test import Client, RequestFactory
 
 from neaspec_traps.celery import app as celery_app
 from sightings.management.commands.rundev import worker_command
@@ -39,6 +40,20 @@ def _test_settings(settings, media_root: Path) -> None:
     settings.FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
     # For speed:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+class LoginClient(Client):
+    """Django's test client, whose login() gives authenticate() a request as the login page
+    does: django-axes counts failures by the request's address and refuses a login without one.
+    """
+
+    def login(self, **credentials) -> bool:
+        return super().login(request=RequestFactory().post("/login/"), **credentials)
+
+
+@pytest.fixture
+def client() -> Client:
+    return LoginClient()
 
 
 @pytest.fixture(scope="session")

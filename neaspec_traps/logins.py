@@ -1,0 +1,31 @@
+"""Login throttling (django-axes): where a login comes from, and the page of a lockout."""
+
+from __future__ import annotations
+
+import math
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The address a login comes from; the proxy's header only behind our own proxy."""
+    if settings.BEHIND_HTTPS_PROXY:
+        # Our proxy appends the address it sees: the right-most entry. Anything left of it
+        # came from the client and may be made up.
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip()
+        if forwarded:
+            return forwarded
+    return request.META.get("REMOTE_ADDR")
+
+
+def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """The lockout page, saying how long to wait (axes' own template context has no minutes)."""
+    minutes = math.ceil(settings.AXES_COOLOFF_TIME.total_seconds() / 60)
+    return render(
+        request,
+        "registration/locked_out.html",
+        {"minutes": minutes},
+        status=settings.AXES_HTTP_RESPONSE_CODE,
+    )
