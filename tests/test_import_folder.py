@@ -111,3 +111,10 @@ def test_mapped_names_must_be_in_the_catalogue_or_added(tmp_path, alice, cn_team
             "--species-map",
             species_map,
         )
+
+
+@pytest.mark.parametrize("who", ["boris", "charlie"])
+def test_it_imports_only_as_an_uploader_of_the_team(card, cn_team, boris, charlie, who):
+    with pytest.raises(CommandError, match=f"{who} may not upload for Hunchun"):
+        run(card, "--team", cn_team.name, "--timezone", "Asia/Shanghai", "--user", who)
+    assert not Media.objects.exists()

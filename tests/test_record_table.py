@@ -113,6 +113,16 @@ def test_the_record_table_is_camtrapRs(imported, tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_users_record_table_holds_what_they_may_see(imported, tmp_path, boris):
+    everything = record_table(tmp_path, "--min-delta", "60")
+    assert record_table(tmp_path, "--min-delta", "60", "--user", "alice") == everything
+    # Nothing of the Chinese card is approved yet: the Russian team sees none of it.
+    assert record_table(tmp_path, "--min-delta", "60", "--user", "boris") == []
+    Sighting.objects.exclude(species=None).update(review_status="approved")
+    assert len(record_table(tmp_path, "--min-delta", "60", "--user", "boris")) == len(everything)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_compared_to_the_last_independent_record(imported, tmp_path):
     # Tragulus at StationC with 240 min. 2009-05-02 00:10 is 238 min after the last record
     # (20:12) but exactly 240 min after the last independent one (20:10): independent only

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 
-from sightings import events, exif, folders, ingest
+from sightings import access, events, exif, folders, ingest
 from sightings.models import (
     BatchFolder,
     Deployment,
@@ -87,7 +87,10 @@ class Command(BaseCommand):
     def _uploader(self, team: Team, username: str | None):
         users = get_user_model().objects
         if username:
-            return users.filter(username=username).first() or _fail(f"No user {username!r}")
+            user = users.filter(username=username).first() or _fail(f"No user {username!r}")
+            if not access.Viewer.of(user).may(access.Action.UPLOAD, team.pk):
+                raise CommandError(f"{username} may not upload for {team} (not its uploader)")
+            return user
         membership = team.memberships.filter(role=Membership.Role.UPLOADER).first()
         if membership is None:
             raise CommandError(f"{team} has no uploader; name one with --user")

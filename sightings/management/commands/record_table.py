@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from sightings import exports, independence
+from sightings import access, exports, independence
 from sightings.models import Location, Sighting, Species
 
 
@@ -18,9 +19,17 @@ class Command(BaseCommand):
         parser.add_argument("--location", action="append", default=[], help="name or id")
         parser.add_argument("--species", action="append", default=[], help="any of its names")
         parser.add_argument("--out", help="file to write (default: standard output)")
+        parser.add_argument(
+            "--user", help="only what this user may see (default: everything, as a site admin)"
+        )
 
     def handle(self, *args, **options) -> None:
         sightings = Sighting.objects.all()
+        if options["user"]:
+            user = get_user_model().objects.filter(username=options["user"]).first()
+            if user is None:
+                raise CommandError(f"No user {options['user']!r}")
+            sightings = access.sightings(access.Viewer.of(user))
         if options["location"]:
             sightings = sightings.filter(
                 event__deployment__location__in=_locations(options["location"])
