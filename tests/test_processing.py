@@ -5,6 +5,7 @@ import hashlib
 import io
 import os
 import signal
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -145,6 +146,23 @@ def test_an_image_over_the_pixel_limit_fails(cn_deployment, alice, settings):
     assert media.failure_detail == "1001 × 1000 px, limit 1000000 px"
 
 
+def test_the_worker_never_holds_a_file_whole(cn_deployment, alice):
+    # A camera JPEG followed by 64 MiB of other data: the metadata come from the header and
+    # the preview from one decode reading the file; the trailing data is never read.
+    data = jpeg((4608, 2592)) + bytes(64 * 2**20)
+    media = add(cn_deployment, alice, Path("long.jpg"), data)
+    del data
+    tracemalloc.start()
+    try:
+        tasks.process_media.apply(args=(media.pk,))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    media.refresh_from_db()
+    assert (media.state, media.width, media.height) == ("processed", 4608, 2592)
+    assert peak < 8 * 2**20
+
+
 def test_it_ignores_a_media_that_no_longer_exists(db):
     assert tasks.process_media.apply(args=(987654,)).successful()
 
@@ -273,10 +291,11 @@ def own_queue(celery_queue) -> Iterator[str]:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_file_whose_worker_died_is_picked_up_again(alice, cn_deployment, own_queue, media_root):
-    # The original is a named pipe: reading it blocks, as on a stalled network filesystem,
-    # until the test writes the image into it. So the worker can be killed mid-task.
+    # The original is a named pipe: opening it blocks, as on a stalled network filesystem,
+    # so the worker can be killed mid-task. Then the image takes its place.
     (media_root / "originals").mkdir(exist_ok=True)
-    os.mkfifo(media_root / "originals" / "stalled.jpg")
+    stalled = media_root / "originals" / "stalled.jpg"
+    os.mkfifo(stalled)
     data = HYPERFIRE_2.read_bytes()
     batch = cn_deployment.batches.create(uploaded_by=alice)
     media = Media.objects.create(
@@ -286,16 +305,22 @@ def test_a_file_whose_worker_died_is_picked_up_again(alice, cn_deployment, own_q
     with running_worker(own_queue, media_root, concurrency=1) as worker:
         tasks.process_media.delay(media.pk)
         wait_until(lambda: Media.objects.filter(pk=media.pk, state="processing").exists())
+        wait_until(lambda: any(_opening_a_pipe(pid) for pid in worker.child_pids()))
+        # The blocked process keeps waiting on the pipe; a new one will open the image.
+        (media_root / "originals" / "image.jpg").write_bytes(data)
+        os.replace(media_root / "originals" / "image.jpg", stalled)
         for pid in worker.child_pids():
             os.kill(pid, signal.SIGKILL)
         # The message comes back and a new process takes the media again.
-        wait_until(lambda: Media.objects.get(pk=media.pk).attempt_count == 2, 60, worker.text())
-        with open(media_root / "originals" / "stalled.jpg", "wb") as pipe:
-            pipe.write(data)
         wait_until(lambda: Media.objects.get(pk=media.pk).state == "processed", 60, worker.text())
     media.refresh_from_db()
     assert (media.attempt_count, media.camera_time) == (2, "2021-04-11T20:43:09")
     assert "exited with 'signal 9 (SIGKILL)'" in worker.text()
+
+
+def _opening_a_pipe(pid: int) -> bool:
+    # Linux's name for where open() of a pipe waits for the other end.
+    return Path(f"/proc/{pid}/wchan").read_text() == "wait_for_partner"
 
 
 @pytest.mark.django_db(transaction=True)

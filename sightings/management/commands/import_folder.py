@@ -25,8 +25,6 @@ from sightings.models import (
     UploadBatch,
 )
 
-HEADER_BYTES = 256 * 1024  # EXIF and the frame header sit at the start of a camera JPEG
-
 
 @dataclass
 class Station:
@@ -277,10 +275,9 @@ def _deployment(station: Station, team: Team, time_zone: str) -> Deployment:
 def _capture_time(path: Path, deployment: Deployment) -> dt.datetime | None:
     if ingest.not_an_image_reason(path.name) is not None:
         return None
-    with path.open("rb") as file:
-        header = file.read(HEADER_BYTES)
     try:
-        metadata = exif.read_metadata(header, path.name, max_pixels=settings.MAX_IMAGE_PIXELS)
+        with path.open("rb") as file:  # read_metadata reads the header only
+            metadata = exif.read_metadata(file, path.name, max_pixels=settings.MAX_IMAGE_PIXELS)
     except exif.MetadataError:
         return None
     if metadata.camera_time is None:
