@@ -26,6 +26,9 @@ TRUNCATED = TESTDATA / "camera-trap/speciesnet/test_data/african_elephants_trunc
 ROTATED = TESTDATA / "exif-samples/jpg/orientation/landscape_6.jpg"
 HEIC = TESTDATA / "exif-samples/heic/mobile/iphone_13_pro_max.HEIC"
 CAMTRAPR_STATION_B = TESTDATA / "camera-trap/camtrapR/sample_images_species_dir/StationB"
+# Sniffs as a JPEG (so it is stored) but is none: the worker's decode has the final word.
+FAKE_JPEG = b"\xff\xd8\xff\xe0battery 87%, 3 triggers\n"
+NOT_READABLE = "The file is not an image that can be read."
 
 
 def add(deployment, user, path: Path, data: bytes | None = None, name: str = "") -> Media:
@@ -127,8 +130,7 @@ def test_it_processes_heic_from_phones_upright(cn_deployment, alice):
 @pytest.mark.parametrize(
     "name,data,reason",
     [
-        ("empty.jpg", b"", "The file is empty."),
-        ("notes.jpg", b"battery 87%, 3 triggers\n", "The file is not an image that can be read."),
+        ("notes.jpg", FAKE_JPEG, NOT_READABLE),
         ("cut.jpg", TRUNCATED.read_bytes(), "The image data is truncated or corrupt."),
     ],
 )
@@ -211,17 +213,17 @@ def test_a_worker_spends_four_queries_on_an_image(ru_deployment, boris, django_a
 
 
 def test_a_failing_file_costs_three_queries(cn_deployment, alice, django_assert_num_queries):
-    media = add(cn_deployment, alice, Path("empty.jpg"), b"")
+    media = add(cn_deployment, alice, Path("notes.jpg"), FAKE_JPEG)
     with django_assert_num_queries(3):
         tasks.process_media.apply(args=(media.pk,))
     media.refresh_from_db()
-    assert (media.state, media.failure_reason) == ("failed", "The file is empty.")
+    assert (media.state, media.failure_reason) == ("failed", NOT_READABLE)
 
 
 def test_the_retry_button_queues_a_failed_file_again(
     client, alice, cn_deployment, django_capture_on_commit_callbacks
 ):
-    media = process(add(cn_deployment, alice, Path("empty.jpg"), b""))
+    media = process(add(cn_deployment, alice, Path("notes.jpg"), FAKE_JPEG))
     client.force_login(alice)
     with django_capture_on_commit_callbacks() as callbacks:
         response = client.post(f"/media/{media.pk}/retry/")
@@ -232,7 +234,7 @@ def test_the_retry_button_queues_a_failed_file_again(
 
 
 def test_only_uploaders_of_the_team_may_retry(client, boris, alice, cn_deployment):
-    media = process(add(cn_deployment, alice, Path("empty.jpg"), b""))
+    media = process(add(cn_deployment, alice, Path("notes.jpg"), FAKE_JPEG))
     client.force_login(boris)
     assert client.post(f"/media/{media.pk}/retry/").status_code == 403
     media.refresh_from_db()
@@ -246,9 +248,10 @@ def test_only_uploaders_of_the_team_may_retry(client, boris, alice, cn_deploymen
 def test_a_worker_processes_an_uploaded_card(client, alice, cn_deployment, celery_worker):
     client.force_login(alice)
     images = sorted(CAMTRAPR_STATION_B.rglob("*.JPG"))
-    bad = {"empty.JPG": b"", "readme.JPG": b"not a picture", "cut.JPG": TRUNCATED.read_bytes()}
+    bad = {"fake.JPG": FAKE_JPEG, "cut.JPG": TRUNCATED.read_bytes()}
+    skipped = {"empty.JPG": b"", "readme.JPG": b"not a picture"}  # never stored: no image
     files = [File(path.open("rb"), name=path.name) for path in images]
-    files += [File(io.BytesIO(data), name=name) for name, data in bad.items()]
+    files += [File(io.BytesIO(data), name=name) for name, data in (bad | skipped).items()]
     response = client.post(f"/deployments/{cn_deployment.pk}/upload/", {"files": files})
     batch = cn_deployment.batches.get()
     assert response.url == f"/batches/{batch.pk}/"
@@ -257,14 +260,14 @@ def test_a_worker_processes_an_uploaded_card(client, alice, cn_deployment, celer
         "queued": 0,
         "processing": 0,
         "processed": len(images),
-        "failed": 3,
+        "failed": 2,
     }
     failed = dict(batch.media.filter(state="failed").values_list("original_name", "failure_reason"))
     assert failed == {
-        "empty.JPG": "The file is empty.",
-        "readme.JPG": "The file is not an image that can be read.",
+        "fake.JPG": NOT_READABLE,
         "cut.JPG": "The image data is truncated or corrupt.",
     }
+    assert sorted(batch.skipped_files.values_list("name", flat=True)) == sorted(skipped)
     first = batch.media.get(original_name="StationB__2009-04-05__00-11-00(1).JPG")
     assert (first.make, first.model, first.camera_time) == (
         "G6.1",

@@ -117,7 +117,7 @@ class Command(BaseCommand):
             folders.species_folder(folder, station.name)
             for station in stations
             for path, folder in station.files
-            if ingest.not_an_image_reason(path.name) is None
+            if _is_image(path)
         } - {""}
         mapped = _read_species_map(options["species_map"], options["add_species"])
         catalogue = Species.objects.all()
@@ -152,7 +152,8 @@ class Command(BaseCommand):
         folders.collect(station.batch)
 
     def _import_file(self, station: Station, path: Path, folder: str, seen: set[str]) -> None:
-        reason = ingest.not_an_image_reason(path.name)
+        # Typed here too, by content as ingest.add_file does, so that no video is copied.
+        reason = ingest.not_an_image_reason(_head(path))
         if reason is not None:
             SkippedFile.objects.create(
                 batch=station.batch, name=f"{folder}/{path.name}".lstrip("/"),
@@ -272,8 +273,17 @@ def _deployment(station: Station, team: Team, time_zone: str) -> Deployment:
     return deployment
 
 
+def _head(path: Path) -> bytes:
+    with path.open("rb") as file:
+        return ingest.read_head(file)
+
+
+def _is_image(path: Path) -> bool:
+    return bool(ingest.sniff_format(_head(path)))
+
+
 def _capture_time(path: Path, deployment: Deployment) -> dt.datetime | None:
-    if ingest.not_an_image_reason(path.name) is not None:
+    if not _is_image(path):
         return None
     try:
         with path.open("rb") as file:  # read_metadata reads the header only
