@@ -188,14 +188,27 @@ STORAGES = {
 FILE_UPLOAD_HANDLERS = ["sightings.ingest.HashingFileUploadHandler"]
 # On the same filesystem as MEDIA_ROOT, so storing an uploaded file is a rename, not a copy.
 FILE_UPLOAD_TEMP_DIR = Path(os.getenv("FILE_UPLOAD_TEMP_DIR", MEDIA_ROOT / "incoming"))
-# The browser sends a card in requests of a few dozen files; a plain form post may send more.
+# The browser sends a card in requests of 20 files; a plain form post may send more. A
+# request with more files is refused whole (400) before any of them is stored.
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 1000)
+# One image file, uploaded, unpacked from an archive or imported: camera-trap JPEGs are
+# 1-10 MB, some 30 MB; a TIFF of MAX_IMAGE_PIXELS in 16-bit RGB is 600 MB. A larger file
+# stops being written the moment it passes the limit and is listed as skipped.
+UPLOAD_MAX_FILE_BYTES = env_int("UPLOAD_MAX_FILE_BYTES", 1024**3)
+# Images in one upload batch (one card): tens of thousands on a card, time-lapse cards
+# about 130,000 (one image a minute for three months). Those past it are listed as skipped.
+UPLOAD_MAX_BATCH_FILES = env_int("UPLOAD_MAX_BATCH_FILES", 200_000)
 
 # Images with more pixels than this fail instead of being decoded (decompression bombs).
 MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 100_000_000)
-# Limits on one ZIP archive of a card: number of entries and total unpacked bytes.
+# Limits on one ZIP archive of a card, checked on the bytes actually written while it is
+# unpacked: entries (listed in memory, about 0.5 KB each), total unpacked bytes (a 64 GB
+# card; also the largest archive accepted), and unpacked bytes per byte of archive. Camera
+# images are compressed already and unpack to about their size in the archive, TIFFs to
+# two or three times; a ZIP bomb of 2 MB writes at most 20 MB before it is stopped.
 ZIP_MAX_ENTRIES = env_int("ZIP_MAX_ENTRIES", 100_000)
 ZIP_MAX_UNPACKED_BYTES = env_int("ZIP_MAX_UNPACKED_BYTES", 64 * 1024**3)
+ZIP_MAX_RATIO = env_int("ZIP_MAX_RATIO", 10)
 
 # Outside the owning team, stations where a sensitive species was recorded show only the
 # centre of their cell on a grid of this many degrees.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -44,10 +45,11 @@ class Derivatives:
     thumbnail: bytes  # JPEG, long side about THUMBNAIL_SIDE
 
 
-def render_derivatives(data: bytes) -> Derivatives:
-    """Decode the image once and encode an upright preview and thumbnail from it."""
+def render_derivatives(file: BinaryIO) -> Derivatives:
+    """Decode the image once, reading the file, and encode an upright preview and thumbnail."""
+    file.seek(0)
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with Image.open(file) as image:
             return _render(image)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         # Pillow reports truncated and corrupt JPEG data as OSError from load().

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, BinaryIO
 
 import exifread
 from django.utils.translation import gettext_noop
@@ -85,16 +86,19 @@ class Metadata:
     warnings: list[dict] = field(default_factory=list)
 
 
-def read_metadata(data: bytes, name: str, *, max_pixels: int) -> Metadata:
-    """Read the metadata of one image file given as bytes; name is its original file name."""
-    with _open_image(data) as im:
+def read_metadata(file: BinaryIO, name: str, *, max_pixels: int) -> Metadata:
+    """Read the metadata of one image file from its header; name is its original file name.
+
+    file is a seekable binary file; only the parts holding metadata are read from it.
+    """
+    with _open_image(file) as im:
         width, height = _stored_size(im)
         if width * height > max_pixels:
             detail = f"{width} × {height} px, limit {max_pixels} px"
             raise MetadataError(TOO_MANY_PIXELS, detail)
         meta = Metadata(format=im.format or "", width=width, height=height)
-        block = _exif_block(im, data, meta.warnings)
-        maker_note = _maker_note_bytes(im, meta.warnings) if block else b""
+        block = _exif_block(im, file, meta.warnings)
+        maker_note = _maker_note_bytes(im, meta.warnings) if block is not None else b""
     tags = _read_tags(block, meta.warnings)
     _fill_camera(meta, tags)
     _fill_gps(meta, tags)
@@ -109,16 +113,19 @@ def _warning(reason: str, detail: str) -> dict:
     return {"reason": reason, "detail": detail}
 
 
-def _open_image(data: bytes) -> Image.Image:
+def _open_image(file: BinaryIO) -> Image.Image:
     """Parse the image header only; no pixels are decoded."""
-    if not data:
+    file.seek(0)
+    start = file.read(8)
+    if not start:
         raise MetadataError(EMPTY_FILE, "0 bytes")
+    file.seek(0)
     try:
-        return Image.open(io.BytesIO(data))
+        return Image.open(file)
     except Image.DecompressionBombError as err:
         raise MetadataError(TOO_MANY_PIXELS, str(err)) from err
     except Image.UnidentifiedImageError as err:
-        raise MetadataError(NOT_AN_IMAGE, f"unknown format, starts with {data[:8]!r}") from err
+        raise MetadataError(NOT_AN_IMAGE, f"unknown format, starts with {start!r}") from err
     except Exception as err:  # Pillow's format plugins raise many types on damaged headers.
         raise MetadataError(NOT_AN_IMAGE, f"{type(err).__name__}: {err}") from err
 
@@ -144,37 +151,40 @@ def _maker_note_bytes(im: Image.Image, warnings: list[dict]) -> bytes:
     return note if isinstance(note, bytes) else b""
 
 
-def _exif_block(im: Image.Image, data: bytes, warnings: list[dict]) -> bytes:
-    """What exifread should parse: the EXIF block Pillow found (b"" if none)."""
+def _exif_block(im: Image.Image, file: BinaryIO, warnings: list[dict]) -> BinaryIO | None:
+    """What exifread should parse: the EXIF block Pillow found, or the file (None if none)."""
     # A TIFF file is its own EXIF block, and pillow-heif's copy of a HEIF's block has the
-    # Orientation reset to 1: give exifread those files whole.
+    # Orientation reset to 1: give exifread those files, which it reads as far as it needs.
     if im.format in ("TIFF", "HEIF"):
-        return data
+        return file
     # Pillow also finds a JPEG's EXIF segment behind an XMP segment, where exifread misses it.
     block = im.info.get("exif")
     if not isinstance(block, bytes):
-        return b""
+        return None
     block = block.removeprefix(b"Exif\0\0")
     if not block.startswith((b"II*\0", b"MM\0*")):
         warnings.append(_warning(EXIF_UNREADABLE, f"no TIFF header: {block[:8]!r}"))
-        return b""
-    return block
+        return None
+    return io.BytesIO(block)
 
 
-def _read_tags(block: bytes, warnings: list[dict]) -> dict:
+def _read_tags(block: BinaryIO | None, warnings: list[dict]) -> dict:
     """exifread's tags, without maker notes and thumbnail (we do not need them)."""
-    if not block:
+    if block is None:
         return {}
+    block.seek(0, os.SEEK_END)
+    size = block.tell()
+    block.seek(0)
     try:
-        tags = exifread.process_file(io.BytesIO(block), details=False, extract_thumbnail=False)
+        tags = exifread.process_file(block, details=False, extract_thumbnail=False)
     except Exception as err:  # exifread is a best-effort parser and may fail on any bad byte.
         warnings.append(_warning(EXIF_UNREADABLE, f"{type(err).__name__}: {err}"))
         return {}
     # exifread silently skips a sub-directory that lies outside the data; say so.
     for pointer in SUB_IFDS:
         offset = _get(tags, pointer, _int, warnings)
-        if offset is not None and not 8 <= offset < len(block):
-            detail = f"{pointer} = {offset}: outside the {len(block)} bytes of EXIF data"
+        if offset is not None and not 8 <= offset < size:
+            detail = f"{pointer} = {offset}: outside the {size} bytes of EXIF data"
             warnings.append(_warning(EXIF_DAMAGED, detail))
     return tags
 

@@ -15,8 +15,8 @@ class MultipleFileField(forms.FileField):
     widget = MultipleFileInput
 
     def __init__(self, **kwargs) -> None:
-        # An empty file from a card fails alone in processing, with its reason; it must not
-        # make the whole upload invalid.
+        # An empty file from a card is listed as skipped, with its reason; it must not make
+        # the whole upload invalid.
         super().__init__(allow_empty_file=True, **kwargs)
 
     def clean(self, data, initial=None) -> list:

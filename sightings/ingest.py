@@ -1,13 +1,17 @@
-"""Upload handling: stream files to storage while hashing, unpack card archives, find
-duplicates, create the Media rows and enqueue their processing."""
+"""Upload handling: stream files to storage while hashing, type them by their content,
+unpack card archives, hold every file to the limits, find duplicates, create the Media rows
+and enqueue their processing."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import BinaryIO
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -22,40 +26,78 @@ from sightings.models import Media, SkippedFile, UploadBatch
 
 logger = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".heic", ".heif", ".webp"}
-VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mts", ".m4v", ".3gp", ".wmv"}
 CHUNK_SIZE = 1024 * 1024
 # ISO base media brands of HEIF still images (HEIC from phones and some cameras).
 HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 # The bytes sniff_format needs to tell every format apart.
 SNIFF_BYTES = 16
+# A ZIP archive starts with the header of its first entry.
+ZIP_SIGNATURE = b"PK\x03\x04"
 
 
 class HashingFileUploadHandler(TemporaryFileUploadHandler):
     """Write each uploaded file to a temporary file in chunks, computing its SHA-256 on the way.
 
     Installed for every upload (FILE_UPLOAD_HANDLERS), so no upload is ever held in memory
-    and the worker never has to read an original again to find duplicates.
+    and the worker never has to read an original again to find duplicates. A file past its
+    size limit is dropped as soon as it passes it: the rest of it is read and counted, never
+    written, and the view receives an OversizeUpload in its place.
     """
 
     def new_file(self, *args, **kwargs) -> None:
         super().new_file(*args, **kwargs)
         self.sha256 = hashlib.sha256()
+        self.head = b""
+        self.is_dropped = False
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+        if len(self.head) < SNIFF_BYTES:
+            self.head += raw_data[: SNIFF_BYTES - len(self.head)]
+        if start + len(raw_data) > upload_limit(self.head):
+            self._drop()
+            return None
         self.sha256.update(raw_data)
         return super().receive_data_chunk(raw_data, start)
 
     def file_complete(self, file_size: int) -> UploadedFile:
+        if self.is_dropped:
+            limit = upload_limit(self.head)
+            return OversizeUpload(self.file_name, self.content_type, file_size, limit)
         file = super().file_complete(file_size)
         file.sha256 = self.sha256.hexdigest()
         return file
+
+    def _drop(self) -> None:
+        if not self.is_dropped:
+            self.file.close()  # a temporary file: closing it deletes what was written
+            self.is_dropped = True
+
+
+class OversizeUpload(UploadedFile):
+    """An upload past its size limit: its name and size, none of its bytes."""
+
+    def __init__(self, name: str, content_type: str, size: int, limit: int) -> None:
+        super().__init__(io.BytesIO(), name, content_type, size)
+        self.limit = limit
+        self.sha256 = ""
+
+
+def upload_limit(head: bytes) -> int:
+    """The size an uploaded file may have, by what its first bytes say it is."""
+    # A card's archive may be as large as what may be unpacked from it: camera images are
+    # compressed already, so an archive of them is hardly smaller than its content.
+    if head.startswith(ZIP_SIGNATURE):
+        return settings.ZIP_MAX_UNPACKED_BYTES
+    return settings.UPLOAD_MAX_FILE_BYTES
 
 
 def add_upload(batch: UploadBatch, upload: UploadedFile, relative_path: str = "") -> None:
     """Add one uploaded file, an image or a ZIP archive of a card, to the batch."""
     folder, name = split_path(relative_path or upload.name)
-    if is_zip(upload, name):
+    if isinstance(upload, OversizeUpload):
+        detail = f"{upload.size} bytes, limit {upload.limit} bytes"
+        _skip(batch, _join(folder, name), SkippedFile.Reason.TOO_LARGE, detail)
+    elif read_head(upload).startswith(ZIP_SIGNATURE):
         add_archive(batch, upload, name)
     else:
         add_file(batch, upload, name=name, folder=folder, sha256=upload.sha256)
@@ -64,28 +106,55 @@ def add_upload(batch: UploadBatch, upload: UploadedFile, relative_path: str = ""
 def add_file(
     batch: UploadBatch, file: UploadedFile, *, name: str, folder: str, sha256: str
 ) -> Media | None:
-    """Store a file and queue it for processing, or record it as a duplicate."""
-    path = folder + "/" + name if folder else name
+    """Store an image and queue it for processing; record anything else as skipped."""
+    path = _join(folder, name)
+    head = read_head(file)
+    media_format = sniff_format(head)
+    if not media_format:
+        _skip(batch, path, SkippedFile.Reason.NOT_AN_IMAGE, not_an_image_reason(head))
+        return None
+    if file.size > settings.UPLOAD_MAX_FILE_BYTES:
+        detail = f"{file.size} bytes, limit {settings.UPLOAD_MAX_FILE_BYTES} bytes"
+        _skip(batch, path, SkippedFile.Reason.TOO_LARGE, detail)
+        return None
     duplicate = Media.objects.filter(sha256=sha256).order_by().first()
     if duplicate is not None:
         _skip_duplicate(batch, path, duplicate)
         return None
-    stored = default_storage.save(_original_name(sha256, name), file)
+    if not _has_room(batch):
+        _skip(batch, path, SkippedFile.Reason.BATCH_LIMIT, _batch_limit_detail())
+        return None
+    return _store(batch, file, name=name, folder=folder, sha256=sha256, media_format=media_format)
+
+
+def _store(
+    batch: UploadBatch,
+    file: UploadedFile,
+    *,
+    name: str,
+    folder: str,
+    sha256: str,
+    media_format: str,
+) -> Media | None:
+    media = Media(
+        batch=batch,
+        deployment_id=batch.deployment_id,
+        sha256=sha256,
+        original_name=name[:255],
+        folder=folder[:1024],
+        file_size=file.size,
+        format=media_format,
+    )
+    # The suffix of what the file is, never of what the uploader named it.
+    media.file = default_storage.save(_original_name(sha256, media.suffix), file)
     try:
         with transaction.atomic():
-            media = Media.objects.create(
-                batch=batch,
-                deployment_id=batch.deployment_id,
-                sha256=sha256,
-                file=stored,
-                original_name=name[:255],
-                folder=folder[:1024],
-                file_size=file.size,
-            )
+            media.save(force_insert=True)
     except IntegrityError:
         # The same file arrived at the same moment in another request.
-        _skip_duplicate(batch, path, Media.objects.get(sha256=sha256))
+        _skip_duplicate(batch, _join(folder, name), Media.objects.get(sha256=sha256))
         return None
+    batch.stored_count += 1
     tasks.process_media.delay_on_commit(media.pk)
     return media
 
@@ -99,56 +168,125 @@ def add_archive(batch: UploadBatch, upload: UploadedFile, name: str) -> None:
         _skip(batch, name, SkippedFile.Reason.BROKEN_ARCHIVE, str(exc))
         return
     with archive:
-        if _within_limits(batch, name, entries):
-            for entry in entries:
-                _add_entry(batch, archive, entry, name)
+        if len(entries) > settings.ZIP_MAX_ENTRIES:
+            detail = f"{len(entries)} entries, limit {settings.ZIP_MAX_ENTRIES}"
+            _skip(batch, name, SkippedFile.Reason.ARCHIVE_LIMIT, detail)
+            return
+        allowance = Allowance(archive_size=upload.size)
+        for entry in entries:
+            _add_entry(batch, archive, entry, name, allowance)
+
+
+class LimitReached(Exception):
+    """Unpacking an entry would pass a limit; reason is a SkippedFile.Reason."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(reason, detail)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class Allowance:
+    """What unpacking one archive may still write to disk.
+
+    Counted on the bytes actually written, those of entries dropped on the way included, so
+    a ZIP bomb writes at most ZIP_MAX_RATIO times its own size however it is built
+    (overlapping entries, false sizes), and nothing is written past a limit.
+    """
+
+    archive_size: int
+    written: int = 0
+
+    def take(self, size: int, entry_written: int, entry_size: int) -> None:
+        """Count size more bytes of an entry, or raise LimitReached before they are written."""
+        file_limit = settings.UPLOAD_MAX_FILE_BYTES
+        if entry_written + size > file_limit:
+            detail = f"{entry_size} bytes, limit {file_limit} bytes"
+            raise LimitReached(SkippedFile.Reason.TOO_LARGE, detail)
+        if self.written + size > settings.ZIP_MAX_UNPACKED_BYTES:
+            detail = f"over {settings.ZIP_MAX_UNPACKED_BYTES} bytes unpacked, the limit"
+            raise LimitReached(SkippedFile.Reason.ARCHIVE_LIMIT, detail)
+        if self.written + size > settings.ZIP_MAX_RATIO * self.archive_size:
+            detail = (
+                f"unpacks to over {settings.ZIP_MAX_RATIO} times the archive's "
+                f"{self.archive_size} bytes, the limit"
+            )
+            raise LimitReached(SkippedFile.Reason.ARCHIVE_LIMIT, detail)
+        self.written += size
 
 
 def _add_entry(
-    batch: UploadBatch, archive: zipfile.ZipFile, entry: zipfile.ZipInfo, archive_name: str
+    batch: UploadBatch,
+    archive: zipfile.ZipFile,
+    entry: zipfile.ZipInfo,
+    archive_name: str,
+    allowance: Allowance,
 ) -> None:
     path = safe_entry_path(entry.filename)
     if path is None:
         _skip(batch, entry.filename, SkippedFile.Reason.UNSAFE_PATH, archive_name)
         return
-    reason = not_an_image_reason(path)
-    if reason is not None:
-        _skip(batch, path, SkippedFile.Reason.NOT_AN_IMAGE, reason)
-        return
     try:
-        with archive.open(entry) as stream:
-            file, sha256 = _unpack(stream, entry)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        unpacked = _unpack_entry(batch, archive, entry, path, allowance)
+    except LimitReached as exc:
+        _skip(batch, path, exc.reason, exc.detail)
+        return
+    except RuntimeError:  # zipfile's word for an encrypted entry
+        _skip(batch, path, SkippedFile.Reason.BROKEN_ARCHIVE, "encrypted, password required")
+        return
+    # An unknown compression method raises NotImplementedError.
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         _skip(batch, path, SkippedFile.Reason.BROKEN_ARCHIVE, str(exc))
         return
-    with file:
-        folder, name = split_path(path)
-        add_file(batch, file, name=name, folder=folder, sha256=sha256)
+    if unpacked is not None:
+        file, sha256 = unpacked
+        with file:
+            folder, name = split_path(path)
+            add_file(batch, file, name=name, folder=folder, sha256=sha256)
 
 
-def _unpack(stream, entry: zipfile.ZipInfo) -> tuple[TemporaryUploadedFile, str]:
+def _unpack_entry(
+    batch: UploadBatch,
+    archive: zipfile.ZipFile,
+    entry: zipfile.ZipInfo,
+    path: str,
+    allowance: Allowance,
+) -> tuple[TemporaryUploadedFile, str] | None:
+    """The entry unpacked to a temporary file with its SHA-256; None if it was skipped."""
+    with archive.open(entry) as stream:
+        # Typed by its first bytes, before anything of it is written.
+        head = stream.read(SNIFF_BYTES)
+        reason = _entry_not_an_image_reason(head)
+        if reason is not None:
+            _skip(batch, path, SkippedFile.Reason.NOT_AN_IMAGE, reason)
+            return None
+        if not _has_room(batch):
+            _skip(batch, path, SkippedFile.Reason.BATCH_LIMIT, _batch_limit_detail())
+            return None
+        return _unpack(head, stream, entry, allowance)
+
+
+def _unpack(
+    head: bytes, stream: BinaryIO, entry: zipfile.ZipInfo, allowance: Allowance
+) -> tuple[TemporaryUploadedFile, str]:
     # zipfile never unpacks more than an entry declares (it stops there and reports a bad
-    # CRC), so the declared sizes checked in _within_limits bound what is written here.
+    # CRC); the allowance holds the bytes written to the limits whatever it declares.
     file = TemporaryUploadedFile(entry.filename, "application/octet-stream", 0, None)
     sha256 = hashlib.sha256()
-    while chunk := stream.read(CHUNK_SIZE):
-        sha256.update(chunk)
-        file.write(chunk)
+    chunk = head
+    try:
+        while chunk:
+            allowance.take(len(chunk), file.tell(), entry.file_size)
+            sha256.update(chunk)
+            file.write(chunk)
+            chunk = stream.read(CHUNK_SIZE)
+    except BaseException:
+        file.close()  # a temporary file: closing it deletes what was written
+        raise
     file.size = file.tell()
     file.seek(0)
     return file, sha256.hexdigest()
-
-
-def _within_limits(batch: UploadBatch, name: str, entries: list[zipfile.ZipInfo]) -> bool:
-    unpacked = sum(entry.file_size for entry in entries)
-    if len(entries) > settings.ZIP_MAX_ENTRIES:
-        detail = f"{len(entries)} entries, limit {settings.ZIP_MAX_ENTRIES}"
-    elif unpacked > settings.ZIP_MAX_UNPACKED_BYTES:
-        detail = f"{unpacked} bytes unpacked, limit {settings.ZIP_MAX_UNPACKED_BYTES}"
-    else:
-        return True
-    _skip(batch, name, SkippedFile.Reason.ARCHIVE_LIMIT, detail)
-    return False
 
 
 def safe_entry_path(filename: str) -> str | None:
@@ -162,16 +300,43 @@ def safe_entry_path(filename: str) -> str | None:
     return "/".join(parts)
 
 
-def not_an_image_reason(path: str) -> str | None:
-    """Why an archive entry is skipped as not an image, judged by its name; None for images."""
-    suffix = PurePosixPath(path).suffix.lower()
-    if suffix in IMAGE_SUFFIXES:
+def read_head(file: BinaryIO) -> bytes:
+    """The first bytes of a file, as many as sniff_format needs; the file is left at its start."""
+    file.seek(0)
+    head = file.read(SNIFF_BYTES)
+    file.seek(0)
+    return head
+
+
+def not_an_image_reason(head: bytes) -> str | None:
+    """Why a file is skipped as not an image, judged by its first bytes; None for images."""
+    if sniff_format(head):
         return None
-    if suffix in VIDEO_SUFFIXES:
+    # An empty file (a camera whose battery died while writing) is not kept as media: it
+    # has nothing to process, and as an original it would make every later empty file
+    # anywhere in the exchange a "duplicate" of it.
+    if not head:
+        return gettext_noop("The file is empty.")
+    if _is_video(head):
         return gettext_noop("Videos are not supported yet.")
-    if suffix == ".zip":
+    return gettext_noop("Only JPEG, PNG, TIFF, HEIF and WebP images are imported.")
+
+
+def _entry_not_an_image_reason(head: bytes) -> str | None:
+    if head.startswith(ZIP_SIGNATURE):
         return gettext_noop("Archives inside archives are not unpacked.")
-    return gettext_noop("Only image files are imported.")
+    return not_an_image_reason(head)
+
+
+def _is_video(head: bytes) -> bool:
+    """Whether the first bytes are those of a video container that cameras write."""
+    # MP4, MOV, 3GP: ISO base media boxes (sniff_format has taken the HEIF brands).
+    if head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide") and head[8:12] not in (b"avif", b"avis"):
+        return True
+    if head.startswith(b"RIFF") and head[8:12] == b"AVI ":
+        return True
+    # ASF (WMV) header object GUID; MPEG program stream pack header.
+    return head.startswith((b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", b"\x00\x00\x01\xba"))
 
 
 def split_path(path: str) -> tuple[str, str]:
@@ -180,15 +345,6 @@ def split_path(path: str) -> tuple[str, str]:
     if not parts:
         return "", "unnamed"
     return "/".join(parts[:-1]), parts[-1]
-
-
-def is_zip(upload: UploadedFile, name: str) -> bool:
-    if name.lower().endswith(".zip"):
-        return True
-    upload.seek(0)
-    magic = upload.read(4)
-    upload.seek(0)
-    return magic == b"PK\x03\x04"
 
 
 def sniff_format(head: bytes) -> str:
@@ -226,11 +382,26 @@ def retry_failed(media: QuerySet[Media]) -> int:
     return len(ids)
 
 
-def _original_name(sha256: str, name: str) -> str:
-    suffix = PurePosixPath(name).suffix.lower()
-    if not re.fullmatch(r"\.[a-z0-9]{1,5}", suffix):
-        suffix = ""
+def _original_name(sha256: str, suffix: str) -> str:
     return f"originals/{sha256[:2]}/{sha256[2:4]}/{sha256}{suffix}"
+
+
+def _join(folder: str, name: str) -> str:
+    return folder + "/" + name if folder else name
+
+
+def _has_room(batch: UploadBatch) -> bool:
+    """Whether one more image may join the batch (UPLOAD_MAX_BATCH_FILES)."""
+    # Counted once per batch object (one request, one import run), then kept up to date by
+    # _store: a count per file would grow with the batch, to more than the file's own cost.
+    # Requests sent at the same time to one batch may pass the limit by a request's files.
+    if not hasattr(batch, "stored_count"):
+        batch.stored_count = batch.media.count()
+    return batch.stored_count < settings.UPLOAD_MAX_BATCH_FILES
+
+
+def _batch_limit_detail() -> str:
+    return f"limit {settings.UPLOAD_MAX_BATCH_FILES} files per batch"
 
 
 def _skip_duplicate(batch: UploadBatch, path: str, duplicate: Media) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from django.conf import settings
 from django.db.models import F
@@ -49,10 +50,14 @@ class Analysis:
     derivatives: derivatives.Derivatives
 
 
-def analyse(data: bytes, name: str) -> Analysis:
-    """Read the metadata and render the derivatives of one file's bytes."""
-    metadata = exif.read_metadata(data, name, max_pixels=settings.MAX_IMAGE_PIXELS)
-    rendered = derivatives.render_derivatives(data)
+def analyse(file: BinaryIO, name: str) -> Analysis:
+    """Read the metadata and render the derivatives of one file, never holding it whole.
+
+    file is a seekable binary file: the metadata come from its header, the derivatives from
+    one decode reading it.
+    """
+    metadata = exif.read_metadata(file, name, max_pixels=settings.MAX_IMAGE_PIXELS)
+    rendered = derivatives.render_derivatives(file)
     return Analysis(metadata, rendered)
 
 
@@ -68,7 +73,7 @@ def process_media(media: Media) -> None:
         return
     try:
         with media.file.open("rb") as file:
-            analysis = analyse(file.read(), media.original_name)
+            analysis = analyse(file, media.original_name)
     except (exif.MetadataError, derivatives.ImageError) as exc:
         logger.info("Media %s failed: %s %s", media.pk, exc.reason, exc.detail)
         media.mark_failed(exc.reason, exc.detail)

@@ -48,8 +48,8 @@ EXCEPTIONS = {
 
 @functools.cache
 def _read(path: str) -> Metadata:
-    data = (TESTDATA / path).read_bytes()
-    return read_metadata(data, PurePath(path).name, max_pixels=MAX_PIXELS)
+    with (TESTDATA / path).open("rb") as file:  # as the worker reads its originals
+        return read_metadata(file, PurePath(path).name, max_pixels=MAX_PIXELS)
 
 
 def _exiftool_time(value: str) -> dt.datetime:
@@ -201,7 +201,7 @@ def test_ultrafire_layout() -> None:
 def test_camtrapr_file_name_is_the_last_fallback(tmp_path: Path, name: str) -> None:
     with Image.open(TESTDATA / CAMTRAPR_IMAGE) as im:
         im.save(tmp_path / name, "JPEG")  # re-encoded without its EXIF
-    meta = read_metadata((tmp_path / name).read_bytes(), name, max_pixels=MAX_PIXELS)
+    meta = read_metadata(io.BytesIO((tmp_path / name).read_bytes()), name, max_pixels=MAX_PIXELS)
     assert meta.camera_time == dt.datetime(2009, 4, 21, 0, 40)
     assert meta.capture_time_source == "FileName"
     assert meta.make == ""
@@ -214,13 +214,15 @@ def test_no_time_at_all_is_not_an_error() -> None:
 
 def test_empty_file_is_refused() -> None:
     with pytest.raises(MetadataError) as error:
-        read_metadata(b"", "empty.jpg", max_pixels=MAX_PIXELS)
+        read_metadata(io.BytesIO(b""), "empty.jpg", max_pixels=MAX_PIXELS)
     assert (error.value.reason, error.value.detail) == (exif.EMPTY_FILE, "0 bytes")
 
 
 def test_text_file_is_refused() -> None:
     with pytest.raises(MetadataError) as error:
-        read_metadata(b"Station,Date\nA,2024-05-06\n", "notes.jpg", max_pixels=MAX_PIXELS)
+        read_metadata(
+            io.BytesIO(b"Station,Date\nA,2024-05-06\n"), "notes.jpg", max_pixels=MAX_PIXELS
+        )
     assert error.value.reason == exif.NOT_AN_IMAGE
     assert error.value.detail == "unknown format, starts with b'Station,'"
 
@@ -228,12 +230,12 @@ def test_text_file_is_refused() -> None:
 def test_more_pixels_than_the_limit_is_refused() -> None:
     data = (TESTDATA / CAMTRAPR_IMAGE).read_bytes()
     with pytest.raises(MetadataError) as error:
-        read_metadata(data, "a.jpg", max_pixels=7499)
+        read_metadata(io.BytesIO(data), "a.jpg", max_pixels=7499)
     assert (error.value.reason, error.value.detail) == (
         exif.TOO_MANY_PIXELS,
         "100 × 75 px, limit 7499 px",
     )
-    assert read_metadata(data, "a.jpg", max_pixels=7500).width == 100
+    assert read_metadata(io.BytesIO(data), "a.jpg", max_pixels=7500).width == 100
 
 
 def test_a_decompression_bomb_header_is_refused_before_any_decoding() -> None:
@@ -241,7 +243,7 @@ def test_a_decompression_bomb_header_is_refused_before_any_decoding() -> None:
     sof = data.index(b"\xff\xc0")
     struct.pack_into(">HH", data, sof + 5, 60000, 60000)  # height, width in the frame header
     with pytest.raises(MetadataError) as error:
-        read_metadata(bytes(data), "bomb.jpg", max_pixels=MAX_PIXELS)
+        read_metadata(io.BytesIO(bytes(data)), "bomb.jpg", max_pixels=MAX_PIXELS)
     assert error.value.reason == exif.TOO_MANY_PIXELS
     assert "3600000000 pixels" in error.value.detail
 
@@ -310,7 +312,7 @@ def test_zero_denominator_is_dropped_with_a_warning() -> None:
 @pytest.mark.filterwarnings("ignore:Corrupt EXIF data:UserWarning")
 def test_exif_pointer_past_the_end_gives_a_warning_not_an_error() -> None:
     data = _patch_ifd0(_jpeg(_exif({0x9003: "2024:05:06 07:08:09"})), 0x8769, value=0xFFFFFF00)
-    meta = read_metadata(data, "a.jpg", max_pixels=MAX_PIXELS)
+    meta = read_metadata(io.BytesIO(data), "a.jpg", max_pixels=MAX_PIXELS)
     assert (meta.make, meta.camera_time) == ("RECONYX", None)
     detail = "Image ExifOffset = 4294967040: outside the 84 bytes of EXIF data"
     assert meta.warnings == [{"reason": exif.EXIF_DAMAGED, "detail": detail}]
@@ -319,7 +321,9 @@ def test_exif_pointer_past_the_end_gives_a_warning_not_an_error() -> None:
 def test_exif_block_without_tiff_header_gives_a_warning() -> None:
     data = _jpeg(_exif({0x9003: "2024:05:06 07:08:09"}))
     tiff = data.index(b"Exif\0\0") + 6
-    meta = read_metadata(data[:tiff] + b"XX" + data[tiff + 2 :], "a.jpg", max_pixels=MAX_PIXELS)
+    meta = read_metadata(
+        io.BytesIO(data[:tiff] + b"XX" + data[tiff + 2 :]), "a.jpg", max_pixels=MAX_PIXELS
+    )
     assert (meta.make, meta.camera_time, meta.tags) == ("", None, {})
     detail = "no TIFF header: b'XX\\x00*\\x00\\x00\\x00\\x08'"
     assert meta.warnings == [{"reason": exif.EXIF_UNREADABLE, "detail": detail}]
@@ -332,7 +336,7 @@ def test_ifd_loop_gives_no_error() -> None:
     count = struct.unpack_from(_endian(data) + "H", data, tiff + ifd0)[0]
     looped = bytearray(data)
     struct.pack_into(_endian(data) + "I", looped, tiff + ifd0 + 2 + 12 * count, ifd0)
-    meta = read_metadata(bytes(looped), "a.jpg", max_pixels=MAX_PIXELS)
+    meta = read_metadata(io.BytesIO(bytes(looped)), "a.jpg", max_pixels=MAX_PIXELS)
     assert (meta.make, meta.camera_time) == ("RECONYX", dt.datetime(2024, 5, 6, 7, 8, 9))
 
 
@@ -341,7 +345,7 @@ def test_exifread_failing_gives_a_warning_and_the_fallbacks_go_on() -> None:
     # A count of 5000 makes exifread skip the ExifOffset value and then fail on it.
     data = _patch_ifd0(_jpeg(_exif({0x9003: "2024:05:06 07:08:09"})), 0x8769, count=5000)
     name = "StationA__2009-04-21__00-40-00(1).JPG"
-    meta = read_metadata(data, name, max_pixels=MAX_PIXELS)
+    meta = read_metadata(io.BytesIO(data), name, max_pixels=MAX_PIXELS)
     assert [w["reason"] for w in meta.warnings] == [exif.EXIF_UNREADABLE]
     assert meta.warnings[0]["detail"].startswith("IndexError: ")
     assert (meta.camera_time, meta.capture_time_source) == (
@@ -384,7 +388,7 @@ def test_random_damage_to_the_exif_block_never_raises(path: str) -> None:
         damaged = bytearray(data)
         for _ in range(rng.randint(1, 8)):
             damaged[rng.randrange(start, end)] = rng.randrange(256)
-        meta = read_metadata(bytes(damaged), "a.jpg", max_pixels=MAX_PIXELS)
+        meta = read_metadata(io.BytesIO(bytes(damaged)), "a.jpg", max_pixels=MAX_PIXELS)
         assert "\\u0000" not in json.dumps([meta.tags, meta.warnings], allow_nan=False)
 
 
@@ -417,7 +421,7 @@ def _jpeg(exif_data: Image.Exif) -> bytes:
 
 
 def _read_exif(exif_ifd: dict, gps: dict | None = None) -> Metadata:
-    return read_metadata(_jpeg(_exif(exif_ifd, gps)), "a.jpg", max_pixels=MAX_PIXELS)
+    return read_metadata(io.BytesIO(_jpeg(_exif(exif_ifd, gps))), "a.jpg", max_pixels=MAX_PIXELS)
 
 
 def _maker_note(path: str) -> bytes:

@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 from django.core.management import CommandError, call_command
+from PIL import Image
 
 from sightings.models import Deployment, Location, Media, Sighting, Species
 
@@ -19,8 +20,10 @@ def card(tmp_path):
     """StationA of camtrapR's sample, plus what real cards also hold."""
     root = tmp_path / "card"
     shutil.copytree(STATION_A, root / "StationA")
-    (root / "StationA" / "PBE" / "broken.JPG").write_bytes(b"")
+    (root / "StationA" / "PBE" / "broken.JPG").write_bytes(b"\xff\xd8\xff\xe0battery")
+    (root / "StationA" / "PBE" / "empty.JPG").write_bytes(b"")
     (root / "StationA" / "PBE" / "notes.txt").write_text("battery 80%")
+    Image.new("RGB", (8, 8)).save(root / "StationA" / "PBE" / "IMG_0001.txt", "JPEG")
     return root
 
 
@@ -49,11 +52,18 @@ def test_it_imports_stations_as_deployments_and_reports(
     summary = run(card, *options)
     deployment = Deployment.objects.get(location__name="StationA", location__team=cn_team)
     assert summary.splitlines()[0] == (
-        f"StationA: 9 imported, 0 already in the exchange, 0 duplicates, 1 skipped, "
+        f"StationA: 10 imported, 0 already in the exchange, 0 duplicates, 2 skipped, "
         f"1 failed (deployment {deployment.pk})"
     )
-    assert "  failed: StationA/PBE/broken.JPG: The file is empty. (0 bytes)" in summary
-    assert "  skipped: StationA/PBE/notes.txt: Only image files are imported." in summary
+    # Typed by content: the JPEG named .txt is imported, the rest is told apart.
+    assert (
+        "  failed: StationA/PBE/broken.JPG: The file is not an image that can be read. "
+        "(OSError: Truncated File Read)"
+    ) in summary
+    assert "  skipped: StationA/PBE/empty.JPG: The file is empty." in summary
+    assert (
+        "  skipped: StationA/PBE/notes.txt: Only JPEG, PNG, TIFF, HEIF and WebP images" in summary
+    )
     # The deployment spans its images: 2009-04-10 05:07 to 2009-05-07 17:11, UTC+8.
     assert (deployment.start_at, deployment.end_at, deployment.time_zone) == (
         dt.datetime(2009, 4, 9, 21, 7, tzinfo=dt.UTC),
@@ -68,8 +78,8 @@ def test_it_imports_stations_as_deployments_and_reports(
     assert Species.objects.get(scientific_name="Viverra tangalunga").name_en == "Viverra tangalunga"
     # Safe to run again after an interruption: nothing twice.
     again = run(card, *options)
-    assert again.splitlines()[0].startswith("StationA: 0 imported, 9 already in the exchange,")
-    assert Media.objects.count() == 9
+    assert again.splitlines()[0].startswith("StationA: 0 imported, 10 already in the exchange,")
+    assert Media.objects.count() == 10
 
 
 @pytest.mark.django_db(transaction=True)

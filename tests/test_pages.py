@@ -10,6 +10,9 @@ from PIL import Image
 from .conftest import TESTDATA
 from .test_processing import HYPERFIRE_2, add, process
 
+# Starts as a JPEG does, so it is stored, and fails in processing.
+FAKE_JPEG = b"\xff\xd8\xff\xe0battery 87%, 3 triggers\n"
+
 MARKUP = '<script>alert("exif")</script>'
 
 
@@ -86,21 +89,22 @@ def test_other_teams_get_403(client, alice, reconyx, url):
 def test_the_batch_page_lists_failures_duplicates_and_skipped_files(client, alice, cn_deployment):
     client.force_login(alice)
     data = HYPERFIRE_2.read_bytes()
-    files = [SimpleUploadedFile("empty.JPG", b""), SimpleUploadedFile("a.JPG", data)]
-    files.append(SimpleUploadedFile("copy-of-a.JPG", data))
+    files = [SimpleUploadedFile("fake.JPG", FAKE_JPEG), SimpleUploadedFile("a.JPG", data)]
+    files += [SimpleUploadedFile("copy-of-a.JPG", data), SimpleUploadedFile("empty.JPG", b"")]
     client.post(f"/deployments/{cn_deployment.pk}/upload/", {"files": files})
     batch = cn_deployment.batches.get()
-    process(batch.media.get(file_size=0))
+    process(batch.media.get(original_name="fake.JPG"))
     text = client.get(f"/batches/{batch.pk}/").content.decode()
-    assert "The file is empty." in text
+    assert "The file is not an image that can be read." in text
     assert "duplicate of a file already uploaded" in text
+    assert "not an image" in text and "The file is empty." in text
     assert "Retry all failed files" in text
 
 
 def test_progress_counts_states_for_the_page_script(client, alice, cn_deployment):
-    empty = process(add(cn_deployment, alice, Path("empty.jpg"), b""))
+    fake = process(add(cn_deployment, alice, Path("fake.jpg"), FAKE_JPEG))
     client.force_login(alice)
-    progress = client.get(f"/batches/{empty.batch_id}/progress/").json()
+    progress = client.get(f"/batches/{fake.batch_id}/progress/").json()
     assert progress == {
         "states": {"queued": 0, "processing": 0, "processed": 0, "failed": 1},
         "total": 1,
@@ -109,23 +113,24 @@ def test_progress_counts_states_for_the_page_script(client, alice, cn_deployment
         "done": True,
         "failed": [
             {
-                "id": empty.pk,
-                "name": "empty.jpg",
+                "id": fake.pk,
+                "name": "fake.jpg",
                 "folder": "",
-                "reason": "The file is empty.",
-                "detail": "0 bytes",
+                "reason": "The file is not an image that can be read.",
+                "detail": "OSError: Truncated File Read",
             }
         ],
     }
 
 
 def test_failure_reasons_are_translated_when_shown(client, alice, cn_deployment):
-    empty = process(add(cn_deployment, alice, Path("empty.jpg"), b""))
+    fake = process(add(cn_deployment, alice, Path("fake.jpg"), FAKE_JPEG))
     client.force_login(alice)
     client.post("/i18n/setlang/", {"language": "ru"})
-    progress = client.get(f"/batches/{empty.batch_id}/progress/").json()
-    assert progress["failed"][0]["reason"] == "Файл пустой."
-    assert empty.failure_reason == "The file is empty."  # stored in English
+    progress = client.get(f"/batches/{fake.batch_id}/progress/").json()
+    assert progress["failed"][0]["reason"] == "Файл не является читаемым изображением."
+    # Stored in English:
+    assert fake.failure_reason == "The file is not an image that can be read."
 
 
 def test_the_list_filters_images_without_capture_time(client, alice, cn_deployment):

@@ -5,6 +5,7 @@ import hashlib
 import io
 import os
 import signal
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +26,9 @@ TRUNCATED = TESTDATA / "camera-trap/speciesnet/test_data/african_elephants_trunc
 ROTATED = TESTDATA / "exif-samples/jpg/orientation/landscape_6.jpg"
 HEIC = TESTDATA / "exif-samples/heic/mobile/iphone_13_pro_max.HEIC"
 CAMTRAPR_STATION_B = TESTDATA / "camera-trap/camtrapR/sample_images_species_dir/StationB"
+# Sniffs as a JPEG (so it is stored) but is none: the worker's decode has the final word.
+FAKE_JPEG = b"\xff\xd8\xff\xe0battery 87%, 3 triggers\n"
+NOT_READABLE = "The file is not an image that can be read."
 
 
 def add(deployment, user, path: Path, data: bytes | None = None, name: str = "") -> Media:
@@ -126,8 +130,7 @@ def test_it_processes_heic_from_phones_upright(cn_deployment, alice):
 @pytest.mark.parametrize(
     "name,data,reason",
     [
-        ("empty.jpg", b"", "The file is empty."),
-        ("notes.jpg", b"battery 87%, 3 triggers\n", "The file is not an image that can be read."),
+        ("notes.jpg", FAKE_JPEG, NOT_READABLE),
         ("cut.jpg", TRUNCATED.read_bytes(), "The image data is truncated or corrupt."),
     ],
 )
@@ -143,6 +146,23 @@ def test_an_image_over_the_pixel_limit_fails(cn_deployment, alice, settings):
     assert media.state == "failed"
     assert media.failure_reason == "The image has more pixels than allowed."
     assert media.failure_detail == "1001 × 1000 px, limit 1000000 px"
+
+
+def test_the_worker_never_holds_a_file_whole(cn_deployment, alice):
+    # A camera JPEG followed by 64 MiB of other data: the metadata come from the header and
+    # the preview from one decode reading the file; the trailing data is never read.
+    data = jpeg((4608, 2592)) + bytes(64 * 2**20)
+    media = add(cn_deployment, alice, Path("long.jpg"), data)
+    del data
+    tracemalloc.start()
+    try:
+        tasks.process_media.apply(args=(media.pk,))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    media.refresh_from_db()
+    assert (media.state, media.width, media.height) == ("processed", 4608, 2592)
+    assert peak < 8 * 2**20
 
 
 def test_it_ignores_a_media_that_no_longer_exists(db):
@@ -193,17 +213,17 @@ def test_a_worker_spends_four_queries_on_an_image(ru_deployment, boris, django_a
 
 
 def test_a_failing_file_costs_three_queries(cn_deployment, alice, django_assert_num_queries):
-    media = add(cn_deployment, alice, Path("empty.jpg"), b"")
+    media = add(cn_deployment, alice, Path("notes.jpg"), FAKE_JPEG)
     with django_assert_num_queries(3):
         tasks.process_media.apply(args=(media.pk,))
     media.refresh_from_db()
-    assert (media.state, media.failure_reason) == ("failed", "The file is empty.")
+    assert (media.state, media.failure_reason) == ("failed", NOT_READABLE)
 
 
 def test_the_retry_button_queues_a_failed_file_again(
     client, alice, cn_deployment, django_capture_on_commit_callbacks
 ):
-    media = process(add(cn_deployment, alice, Path("empty.jpg"), b""))
+    media = process(add(cn_deployment, alice, Path("notes.jpg"), FAKE_JPEG))
     client.force_login(alice)
     with django_capture_on_commit_callbacks() as callbacks:
         response = client.post(f"/media/{media.pk}/retry/")
@@ -214,7 +234,7 @@ def test_the_retry_button_queues_a_failed_file_again(
 
 
 def test_only_uploaders_of_the_team_may_retry(client, boris, alice, cn_deployment):
-    media = process(add(cn_deployment, alice, Path("empty.jpg"), b""))
+    media = process(add(cn_deployment, alice, Path("notes.jpg"), FAKE_JPEG))
     client.force_login(boris)
     assert client.post(f"/media/{media.pk}/retry/").status_code == 403
     media.refresh_from_db()
@@ -228,9 +248,10 @@ def test_only_uploaders_of_the_team_may_retry(client, boris, alice, cn_deploymen
 def test_a_worker_processes_an_uploaded_card(client, alice, cn_deployment, celery_worker):
     client.force_login(alice)
     images = sorted(CAMTRAPR_STATION_B.rglob("*.JPG"))
-    bad = {"empty.JPG": b"", "readme.JPG": b"not a picture", "cut.JPG": TRUNCATED.read_bytes()}
+    bad = {"fake.JPG": FAKE_JPEG, "cut.JPG": TRUNCATED.read_bytes()}
+    skipped = {"empty.JPG": b"", "readme.JPG": b"not a picture"}  # never stored: no image
     files = [File(path.open("rb"), name=path.name) for path in images]
-    files += [File(io.BytesIO(data), name=name) for name, data in bad.items()]
+    files += [File(io.BytesIO(data), name=name) for name, data in (bad | skipped).items()]
     response = client.post(f"/deployments/{cn_deployment.pk}/upload/", {"files": files})
     batch = cn_deployment.batches.get()
     assert response.url == f"/batches/{batch.pk}/"
@@ -239,14 +260,14 @@ def test_a_worker_processes_an_uploaded_card(client, alice, cn_deployment, celer
         "queued": 0,
         "processing": 0,
         "processed": len(images),
-        "failed": 3,
+        "failed": 2,
     }
     failed = dict(batch.media.filter(state="failed").values_list("original_name", "failure_reason"))
     assert failed == {
-        "empty.JPG": "The file is empty.",
-        "readme.JPG": "The file is not an image that can be read.",
+        "fake.JPG": NOT_READABLE,
         "cut.JPG": "The image data is truncated or corrupt.",
     }
+    assert sorted(batch.skipped_files.values_list("name", flat=True)) == sorted(skipped)
     first = batch.media.get(original_name="StationB__2009-04-05__00-11-00(1).JPG")
     assert (first.make, first.model, first.camera_time) == (
         "G6.1",
@@ -273,10 +294,11 @@ def own_queue(celery_queue) -> Iterator[str]:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_file_whose_worker_died_is_picked_up_again(alice, cn_deployment, own_queue, media_root):
-    # The original is a named pipe: reading it blocks, as on a stalled network filesystem,
-    # until the test writes the image into it. So the worker can be killed mid-task.
+    # The original is a named pipe: opening it blocks, as on a stalled network filesystem,
+    # so the worker can be killed mid-task. Then the image takes its place.
     (media_root / "originals").mkdir(exist_ok=True)
-    os.mkfifo(media_root / "originals" / "stalled.jpg")
+    stalled = media_root / "originals" / "stalled.jpg"
+    os.mkfifo(stalled)
     data = HYPERFIRE_2.read_bytes()
     batch = cn_deployment.batches.create(uploaded_by=alice)
     media = Media.objects.create(
@@ -286,16 +308,22 @@ def test_a_file_whose_worker_died_is_picked_up_again(alice, cn_deployment, own_q
     with running_worker(own_queue, media_root, concurrency=1) as worker:
         tasks.process_media.delay(media.pk)
         wait_until(lambda: Media.objects.filter(pk=media.pk, state="processing").exists())
+        wait_until(lambda: any(_opening_a_pipe(pid) for pid in worker.child_pids()))
+        # The blocked process keeps waiting on the pipe; a new one will open the image.
+        (media_root / "originals" / "image.jpg").write_bytes(data)
+        os.replace(media_root / "originals" / "image.jpg", stalled)
         for pid in worker.child_pids():
             os.kill(pid, signal.SIGKILL)
         # The message comes back and a new process takes the media again.
-        wait_until(lambda: Media.objects.get(pk=media.pk).attempt_count == 2, 60, worker.text())
-        with open(media_root / "originals" / "stalled.jpg", "wb") as pipe:
-            pipe.write(data)
         wait_until(lambda: Media.objects.get(pk=media.pk).state == "processed", 60, worker.text())
     media.refresh_from_db()
     assert (media.attempt_count, media.camera_time) == (2, "2021-04-11T20:43:09")
     assert "exited with 'signal 9 (SIGKILL)'" in worker.text()
+
+
+def _opening_a_pipe(pid: int) -> bool:
+    # Linux's name for where open() of a pipe waits for the other end.
+    return Path(f"/proc/{pid}/wchan").read_text() == "wait_for_partner"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -25,8 +25,6 @@ from sightings.models import (
     UploadBatch,
 )
 
-HEADER_BYTES = 256 * 1024  # EXIF and the frame header sit at the start of a camera JPEG
-
 
 @dataclass
 class Station:
@@ -122,7 +120,7 @@ class Command(BaseCommand):
             folders.species_folder(folder, station.name)
             for station in stations
             for path, folder in station.files
-            if ingest.not_an_image_reason(path.name) is None
+            if _is_image(path)
         } - {""}
         mapped = _read_species_map(options["species_map"], options["add_species"])
         catalogue = Species.objects.all()
@@ -157,7 +155,8 @@ class Command(BaseCommand):
         folders.collect(station.batch)
 
     def _import_file(self, station: Station, path: Path, folder: str, seen: set[str]) -> None:
-        reason = ingest.not_an_image_reason(path.name)
+        # Typed here too, by content as ingest.add_file does, so that no video is copied.
+        reason = ingest.not_an_image_reason(_head(path))
         if reason is not None:
             SkippedFile.objects.create(
                 batch=station.batch, name=f"{folder}/{path.name}".lstrip("/"),
@@ -283,13 +282,21 @@ def _deployment(station: Station, team: Team, time_zone: str) -> Deployment:
     return deployment
 
 
-def _capture_time(path: Path, deployment: Deployment) -> dt.datetime | None:
-    if ingest.not_an_image_reason(path.name) is not None:
-        return None
+def _head(path: Path) -> bytes:
     with path.open("rb") as file:
-        header = file.read(HEADER_BYTES)
+        return ingest.read_head(file)
+
+
+def _is_image(path: Path) -> bool:
+    return bool(ingest.sniff_format(_head(path)))
+
+
+def _capture_time(path: Path, deployment: Deployment) -> dt.datetime | None:
+    if not _is_image(path):
+        return None
     try:
-        metadata = exif.read_metadata(header, path.name, max_pixels=settings.MAX_IMAGE_PIXELS)
+        with path.open("rb") as file:  # read_metadata reads the header only
+            metadata = exif.read_metadata(file, path.name, max_pixels=settings.MAX_IMAGE_PIXELS)
     except exif.MetadataError:
         return None
     if metadata.camera_time is None:

@@ -34,13 +34,11 @@ def inspect_file(path: Path) -> dict:
     record["file"] = str(path)
     try:
         with path.open("rb") as file:
-            data = file.read()
+            record["sha256"] = hashlib.file_digest(file, "sha256").hexdigest()
+            metadata = processing.analyse(file, path.name).metadata
     except OSError as exc:
         record["error"] = f"{exc.strerror or exc}"
         return record
-    record["sha256"] = hashlib.sha256(data).hexdigest()
-    try:
-        metadata = processing.analyse(data, path.name).metadata
     except (exif.MetadataError, derivatives.ImageError) as exc:
         record["error"] = f"{exc.reason} ({exc.detail})" if exc.detail else exc.reason
         return record
