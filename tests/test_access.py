@@ -65,7 +65,12 @@ CELLS = [
 
 @pytest.fixture
 def world(cn_team, ru_team, cn_deployment, alice, boris, charlie, site_admin) -> dict:
-    users = {"cn-uploader": alice, "ru-reviewer": boris, "no-team": charlie, "site-admin": site_admin}
+    users = {
+        "cn-uploader": alice,
+        "ru-reviewer": boris,
+        "no-team": charlie,
+        "site-admin": site_admin,
+    }
     for name, team, role in [
         ("cn-reviewer", cn_team, Role.REVIEWER),
         ("cn-admin", cn_team, Role.ADMIN),

@@ -169,9 +169,12 @@ def test_what_the_pipeline_keeps_is_read_only(client, site_admin, approved_boar,
         assert client.post(f"{url}change/", {}).status_code == 403
         assert client.post(f"{url}delete/", {"post": "yes"}).status_code == 403
     assert client.get(f"/admin/sightings/{model}/add/").status_code == 403
-    assert client.post(
-        f"/admin/sightings/sighting/{approved_boar.pk}/delete/", {"post": "yes"}
-    ).status_code == 403
+    assert (
+        client.post(
+            f"/admin/sightings/sighting/{approved_boar.pk}/delete/", {"post": "yes"}
+        ).status_code
+        == 403
+    )
     assert Sighting.objects.filter(pk=approved_boar.pk).exists()
 
 

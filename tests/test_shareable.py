@@ -632,7 +632,7 @@ def laden_jpeg(orientation: int | None = None) -> bytes:
 def test_previews_and_thumbnails_carry_no_metadata(orientation):
     original = laden_jpeg(orientation)
     assert traces(original)
-    made = derivatives.render_derivatives(original)
+    made = derivatives.render_derivatives(io.BytesIO(original))
     for derivative in (made.preview, made.thumbnail):
         assert set(markers(derivative)) <= DERIVATIVE_MARKERS
         assert traces(derivative) == [] and PLACE_TEXT not in derivative

@@ -36,7 +36,9 @@ def approved(sighting: Sighting, reviewer) -> Sighting:
 def approved_event(cn_deployment, alice, cn_reviewer):
     """An approved boar at 00:40 and, in the same event, a second sighting still pending."""
     [image] = shoot(cn_deployment, alice, "2009:04:21 00:40:00")
-    boar = approved(named(Sighting.objects.get(event=image.event_id), "Wild boar", alice), cn_reviewer)
+    boar = approved(
+        named(Sighting.objects.get(event=image.event_id), "Wild boar", alice), cn_reviewer
+    )
     deer = classification.add_sighting(
         image.event, classification.Naming(Species.objects.get(name_en="Sika deer")), alice
     )
@@ -62,9 +64,7 @@ def test_an_image_joining_an_approved_event_sends_it_back_to_review(
     assert client.get("/sightings/count/").json() == {"count": 0}
 
 
-def test_merging_two_approved_events_sends_both_back_to_review(
-    cn_deployment, alice, cn_reviewer
-):
+def test_merging_two_approved_events_sends_both_back_to_review(cn_deployment, alice, cn_reviewer):
     early, late = shoot(cn_deployment, alice, "2009:04:21 00:40:00", "2009:04:21 00:41:40")
     for image in (early, late):
         approved(named(Sighting.objects.get(event=image.event_id), "Wild boar", alice), cn_reviewer)
@@ -72,9 +72,7 @@ def test_merging_two_approved_events_sends_both_back_to_review(
     assert set(Sighting.objects.values_list("review_status", flat=True)) == {"pending"}
 
 
-def test_images_of_a_new_event_leave_approved_events_alone(
-    cn_deployment, alice, approved_event
-):
+def test_images_of_a_new_event_leave_approved_events_alone(cn_deployment, alice, approved_event):
     shoot(cn_deployment, alice, "2009:04:21 03:00:00")
     approved_event["boar"].refresh_from_db()
     assert approved_event["boar"].review_status == "approved"
