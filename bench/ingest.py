@@ -13,7 +13,7 @@ then measures, on this machine:
   task), then processed and grouped into events by 1 and by 2 real `celery worker`
   processes.
 Uses DATABASE_URL and CELERY_BROKER_URL if set (a separate "<name>_bench" database on a
-PostgreSQL server), else a SQLite file and the filesystem broker under bench/out/.
+PostgreSQL server), else a SQLite file and the development broker (Redis) under bench/out/.
 """
 
 from __future__ import annotations

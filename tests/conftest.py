@@ -16,6 +16,7 @@ import pytest
 from django.db import connection
 from django.test import Client, RequestFactory
 
+from neaspec_traps import broker
 from neaspec_traps.celery import app as celery_app
 from sightings.management.commands.rundev import worker_command
 from sightings.models import Country, Deployment, Location, Membership, Team
@@ -141,7 +142,23 @@ def site_admin(django_user_model):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def celery_queue() -> Iterator[str]:
+def local_broker() -> Iterator[None]:
+    """The development broker when nothing else is configured (`make test` on a fresh
+    machine), as `make run` starts it; one already running (make run's) is shared."""
+    from django.conf import settings
+
+    started = None
+    if settings.CELERY_BROKER_URL == settings.LOCAL_BROKER_URL:
+        if not broker.answers(settings.LOCAL_BROKER_DIR):
+            started = broker.start_redis(settings.LOCAL_BROKER_DIR)
+    yield
+    if started is not None:
+        started.terminate()
+        started.wait(timeout=30)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def celery_queue(local_broker) -> Iterator[str]:
     # A queue of its own keeps a developer's running worker, and stale messages of earlier
     # runs, away from the test worker.
     queue = f"test-{uuid.uuid4().hex[:8]}"
