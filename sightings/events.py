@@ -37,21 +37,25 @@ def lock(deployment_id: int) -> Deployment:
     return Deployment.objects.select_for_update().get(pk=deployment_id)
 
 
-def request_grouping(deployment_id: int, again: bool = False) -> None:
-    """Have the deployment's newly processed images grouped into events, once for a run
-    (again: even though a request is pending, as its task may have been lost)."""
+def request_grouping(deployment_id: int, again: bool = False, everything: bool = False) -> None:
+    """Have the deployment's newly processed images (or, everything, all its images) grouped
+    into events, once for a run (again: even though a request is pending, as its task may
+    have been lost)."""
     from sightings import tasks
 
-    _, created = PendingGrouping.objects.get_or_create(deployment_id=deployment_id)
-    if created or again:
-        pending = PendingGrouping.objects.filter(deployment_id=deployment_id)
-        tasks.send_on_commit(tasks.group_new_media, deployment_id, pending=pending)
+    request, created = PendingGrouping.objects.get_or_create(
+        deployment_id=deployment_id, everything=everything
+    )
+    if created or again or request.sent_at is None:
+        task = tasks.regroup_deployment if everything else tasks.group_new_media
+        pending = PendingGrouping.objects.filter(pk=request.pk)
+        tasks.send_on_commit(task, deployment_id, pending=pending)
 
 
 def group_new_media(deployment_id: int) -> None:
     """Put the deployment's processed images that are in no event yet into events."""
     # Taken off the list first: an image processed while this runs asks again.
-    PendingGrouping.objects.filter(deployment_id=deployment_id).delete()
+    PendingGrouping.objects.filter(deployment_id=deployment_id, everything=False).delete()
     with transaction.atomic():
         deployment = lock(deployment_id)
         # Derived again under the lock: the deployment's clock may have changed since the
@@ -72,15 +76,13 @@ def deployment_changed(deployment: Deployment, before: dict) -> bool:
     """After a deployment was saved with changes ({field: value before}), have its images'
     instants, its events and its sightings worked out again if they derive from what
     changed; return whether. Every path that changes a deployment calls this."""
-    from sightings import tasks
-
     if not PLACEMENT_FIELDS & set(before):
         return False
     if "location" in before:
         # The series it leaves are worked out again without its sightings.
         species = Sighting.objects.filter(event__deployment=deployment).values_list("species_id")
         independence.mark_stale(_pk(before["location"]), {pk for (pk,) in species})
-    tasks.regroup_deployment.delay_on_commit(deployment.pk)
+    request_grouping(deployment.pk, everything=True)
     return True
 
 
@@ -91,6 +93,7 @@ def _pk(value) -> int:
 def regroup_deployment(deployment: Deployment) -> None:
     """Re-derive the UTC instants of a deployment's images and regroup them into events,
     after its time zone, clock correction, period or gap changed."""
+    PendingGrouping.objects.filter(deployment=deployment, everything=True).delete()
     with transaction.atomic():
         deployment = lock(deployment.pk)
         correct_capture_times(deployment, deployment.media.exclude(camera_time=""))

@@ -143,10 +143,10 @@ def mark_stale(location_id: int, species_ids: Iterable[int | None]) -> None:
     from sightings import tasks
 
     for species_id in set(species_ids) - {None}:
-        _, created = PendingIndependence.objects.get_or_create(
+        request, created = PendingIndependence.objects.get_or_create(
             location_id=location_id, species_id=species_id
         )
-        if created:
+        if created or request.sent_at is None:
             pending = PendingIndependence.objects.filter(
                 location_id=location_id, species_id=species_id
             )

@@ -19,6 +19,7 @@ from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from sightings import tasks
@@ -144,6 +145,7 @@ def _store(
         folder=folder[:1024],
         file_size=file.size,
         format=media_format,
+        sent_at=timezone.now(),
     )
     # The suffix of what the file is, never of what the uploader named it.
     media.file = default_storage.save(_original_name(sha256, media.suffix), file)
@@ -155,7 +157,7 @@ def _store(
         _skip_duplicate(batch, _join(folder, name), Media.objects.get(sha256=sha256))
         return None
     batch.stored_count += 1
-    tasks.process_media.delay_on_commit(media.pk)
+    send_processing(media.pk)
     return media
 
 
@@ -375,11 +377,18 @@ def retry_failed(media: QuerySet[Media]) -> int:
         failure_detail="",
         attempt_count=0,
         processed_at=None,
+        sent_at=timezone.now(),
     )
     for media_id in ids:
-        tasks.process_media.delay_on_commit(media_id)
+        send_processing(media_id)
     logger.info("Queued %s failed media again", len(ids))
     return len(ids)
+
+
+def send_processing(media_id: int) -> None:
+    """Have a queued media processed once the transaction commits (the sweep sends it again
+    if the broker cannot take it now)."""
+    tasks.send_on_commit(tasks.process_media, media_id, pending=Media.objects.filter(pk=media_id))
 
 
 def _original_name(sha256: str, suffix: str) -> str:

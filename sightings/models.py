@@ -374,6 +374,10 @@ class Media(models.Model):
     failure_detail = models.TextField(_("failure detail"), blank=True)
     attempt_count = models.PositiveSmallIntegerField(_("processing attempts"), default=0)
     created_at = models.DateTimeField(_("uploaded at"), default=timezone.now, editable=False)
+    # When its processing was last sent to the broker (None: the broker could not take it)
+    # and last started by a worker: the sweep (sweep.py) sends again what was lost.
+    sent_at = models.DateTimeField(_("sent for processing at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("processing started at"), null=True, blank=True)
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
 
     width = models.PositiveIntegerField(_("width"), null=True, blank=True)
@@ -447,6 +451,14 @@ class Media(models.Model):
                 fields=["deployment", "captured_at"],
                 name="media_ungrouped",
                 condition=Q(event=None, captured_at__isnull=False),
+            ),
+            # The sweep: images waiting for a worker, in the order they were sent ...
+            models.Index(fields=["sent_at"], name="media_queued", condition=Q(state="queued")),
+            # ... when workers last started one ...
+            models.Index(fields=["started_at"], name="media_started"),
+            # ... and images a worker started long ago and never finished (it died).
+            models.Index(
+                fields=["started_at"], name="media_processing", condition=Q(state="processing")
             ),
         ]
 
@@ -772,6 +784,8 @@ class PendingIndependence(models.Model):
 
     location = models.ForeignKey(Location, models.CASCADE, related_name="+")
     species = models.ForeignKey(Species, models.CASCADE, related_name="+")
+    # When its task was sent (None: the broker could not take it); the sweep sends it again.
+    sent_at = models.DateTimeField(null=True, default=timezone.now)
 
     class Meta:
         constraints = [
@@ -783,13 +797,34 @@ class PendingIndependence(models.Model):
 
 
 class PendingGrouping(models.Model):
-    """A deployment with processed images waiting to be grouped into events.
+    """A deployment whose images wait to be grouped into events: the newly processed ones,
+    or all of them again (everything: its clock, period, gap or station changed).
 
-    One row however many images are waiting: a card being processed is grouped in a few
-    runs, not once per image.
+    One row of each kind however many images are waiting: a card being processed is grouped
+    in a few runs, not once per image.
     """
 
-    deployment = models.OneToOneField(Deployment, models.CASCADE, related_name="+")
+    deployment = models.ForeignKey(Deployment, models.CASCADE, related_name="+")
+    everything = models.BooleanField(default=False)
+    # When its task was sent (None: the broker could not take it); the sweep sends it again.
+    sent_at = models.DateTimeField(null=True, default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deployment", "everything"], name="unique_pending_grouping"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return str(self.deployment_id)
+        return f"{self.deployment_id}{' (everything)' if self.everything else ''}"
+
+
+class WorkerHeartbeat(models.Model):
+    """When a Celery worker was last heard from: pages say when none has been for a while."""
+
+    hostname = models.CharField(max_length=255, unique=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.hostname} {self.seen_at:%Y-%m-%d %H:%M:%S}"

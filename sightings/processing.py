@@ -101,7 +101,11 @@ def _start(media: Media) -> bool:
     # PROCESSING is accepted too: the message is delivered again when a worker died on it.
     started = Media.objects.filter(
         pk=media.pk, state__in=[Media.State.QUEUED, Media.State.PROCESSING]
-    ).update(state=Media.State.PROCESSING, attempt_count=F("attempt_count") + 1)
+    ).update(
+        state=Media.State.PROCESSING,
+        attempt_count=F("attempt_count") + 1,
+        started_at=timezone.now(),
+    )
     if not started:
         return False
     # The row was loaded just before; counting on from it saves a query per image.

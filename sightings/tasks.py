@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+import time
 
+import kombu.exceptions
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import task_prerun, worker_ready
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_noop
 
-from sightings import events, independence, processing
+from sightings import events, independence, processing, workers
 from sightings.models import Deployment, Media
 
 logger = logging.getLogger(__name__)
@@ -72,19 +75,50 @@ def group_new_media(deployment_id: int) -> None:
     events.group_new_media(deployment_id)
 
 
-def send_on_commit(task, *args, pending: QuerySet) -> None:
-    """Send the task once the transaction commits, on behalf of a pending-request row.
+@shared_task(ignore_result=True)
+def sweep() -> None:
+    """Send again the work whose message was lost (sweep.py); run by Celery beat."""
+    from sightings.sweep import send_lost_work  # here: sweep.py sends these tasks
 
-    The row keeps others from sending the same task again while it waits. If the broker
-    refuses the task, the row goes too: kept, it would hold off every later request, and
-    the work would never be done.
+    send_lost_work()
+
+
+@task_prerun.connect
+def note_worker(task, **kwargs) -> None:
+    # Tasks run in-process (apply(), tests) say nothing about workers.
+    if not getattr(task.request, "is_eager", False):
+        workers.note(task.request.hostname or "worker")
+
+
+@worker_ready.connect
+def note_started_worker(sender, **kwargs) -> None:
+    workers.note(sender.hostname)
+
+
+def send_on_commit(task, *args, pending: QuerySet) -> None:
+    """Send the task once the transaction commits, on behalf of the rows that wait for it
+    (media queued, pending requests; their sent_at says when it was sent).
+
+    A broker that cannot take the task does not fail what asked for it (an upload, a
+    naming): the rows are marked unsent (sent_at None) and the sweep sends the task once
+    the broker is back.
     """
 
     def send() -> None:
+        if time.monotonic() < _broker_down_until["at"]:
+            pending.update(sent_at=None)
+            return
         try:
             task.delay(*args)
-        except Exception:
-            pending.delete()
-            raise
+        except kombu.exceptions.OperationalError as error:
+            logger.warning("The broker did not take %s%s (%s); the sweep sends it", task.name,
+                           args, error)  # fmt: skip
+            pending.update(sent_at=None)
+            # Not tried again for a while: a card's upload must not wait on every image.
+            _broker_down_until["at"] = time.monotonic() + BROKER_DOWN_SECONDS
 
     transaction.on_commit(send)
+
+
+BROKER_DOWN_SECONDS = 5
+_broker_down_until = {"at": 0.0}

@@ -35,6 +35,7 @@ from sightings import (
     independence,
     ingest,
     shareable,
+    workers,
 )
 from sightings.access import Action
 from sightings.forms import (
@@ -79,11 +80,13 @@ def home(request: HttpRequest) -> HttpResponse:
     batches = UploadBatch.objects.filter(uploaded_by=request.user).select_related(
         "deployment__location"
     )[:10]
-    return render(
-        request,
-        "sightings/home.html",
-        {"deployments": deployments, "uploadable": uploadable, "batches": batches},
-    )
+    context = {
+        "deployments": deployments,
+        "uploadable": uploadable,
+        "batches": batches,
+        "workers_silent": workers.silent_since(),
+    }
+    return render(request, "sightings/home.html", context)
 
 
 @login_required
@@ -143,6 +146,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "failed": batch.media.filter(state=Media.State.FAILED).order_by("pk")[:FAILED_LISTED],
         "skipped": _skipped(request, batch),
         "can_retry": access.may(request, Action.UPLOAD, batch.deployment.location.team_id),
+        "workers_silent": workers.silent_since(),
     }
     return render(request, "sightings/batch_detail.html", context)
 
@@ -167,6 +171,7 @@ def batch_progress(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(
         {
             **batch.progress(),
+            "workers_silent": workers.silent_since() is not None,
             "failed": [
                 {
                     "id": media.pk,

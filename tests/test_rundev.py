@@ -47,23 +47,44 @@ class Browser:
         with self.opener.open(request) as response:
             return response.geturl(), response.read().decode()
 
+    def use_session(self, session_key: str) -> None:
+        """Be logged in with a session made elsewhere (the test client's force_login)."""
+        host = urllib.parse.urlsplit(self.base).hostname
+        self.cookies.set_cookie(http.cookiejar.Cookie(
+            0, "sessionid", session_key, None, False, host, False, False, "/", True, False,
+            None, False, None, None, {},
+        ))  # fmt: skip
+        self.get("/login/")  # for the CSRF cookie
+
     def log_in(self, username: str, password: str) -> str:
         self.get("/login/")
         form = urllib.parse.urlencode({"username": username, "password": password}).encode()
         return self.post("/login/", form, "application/x-www-form-urlencoded")[0]
 
     def upload(self, path: str, file: Path) -> dict:
+        return self.upload_files(path, [(file.name, file.read_bytes())])
+
+    def upload_files(
+        self, path: str, files: list[tuple[str, bytes]], fields: list[tuple[str, str]] = ()
+    ) -> dict:
+        """Post files (and form fields) as the upload page does; its JSON answer."""
         boundary = uuid.uuid4().hex
-        body = (
-            (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
-                f'filename="{file.name}"\r\nContent-Type: image/jpeg\r\n\r\n'
-            ).encode()
-            + file.read_bytes()
-            + f"\r\n--{boundary}--\r\n".encode()
-        )
+        disposition = "--" + boundary + '\r\nContent-Disposition: form-data; name="{}"'
+        parts = [
+            (disposition.format(name) + f"\r\n\r\n{value}\r\n").encode() for name, value in fields
+        ]
+        for name, data in files:
+            parts.append(
+                (disposition.format("files") + f'; filename="{name}"\r\n').encode()
+                + b"Content-Type: image/jpeg\r\n\r\n"
+                + data
+                + b"\r\n"
+            )
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
         content_type = f"multipart/form-data; boundary={boundary}"
-        return json.loads(self.post(path, body, content_type, Accept="application/json")[1])
+        url, text = self.post(path, body, content_type, Accept="application/json")
+        assert text.startswith("{"), f"{url}: {text[:3000]}"
+        return json.loads(text)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@
     }
     document.getElementById("count-duplicates").textContent = progress.duplicates;
     document.getElementById("count-skipped").textContent = progress.skipped;
+    document.getElementById("workers-silent").hidden = progress.done || !progress.workers_silent;
     const bar = document.getElementById("processing-bar");
     bar.max = progress.total || 1;
     bar.value = progress.states.processed + progress.states.failed;
