@@ -21,11 +21,10 @@ from neaspec_traps.celery import app as celery_app
 from sightings.management.commands.rundev import worker_command
 from sightings.models import Country, Deployment, Location, Membership, Team
 
-# Shared test images and references live beside the repository (../shared).
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-TESTDATA = SHARED / "testdata"
-CAMTRAPR = TESTDATA / "camera-trap" / "camtrapR"
 BASE_DIR = Path(__file__).resolve().parents[1]
+# Real test images and exiftool's reading of them, in the repository (tests/data/README.md).
+TESTDATA = BASE_DIR / "tests" / "data"
+CAMTRAPR = TESTDATA / "camera-trap" / "camtrapR"
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ import datetime as dt
 import hashlib
 import io
 import itertools
-from pathlib import Path
 
 import pytest
 from celery import Celery
@@ -16,6 +15,7 @@ from PIL import Image
 from sightings import events, folders, ingest, tasks
 from sightings.models import Event, Media, PendingGrouping, Sighting, Species
 
+from .conftest import TESTDATA
 from .test_processing import add, process
 
 _colours = itertools.count(1)
@@ -223,10 +223,7 @@ def test_grouping_uses_the_deployment_clock_as_it_is_when_grouping(cn_deployment
 
 
 def test_images_without_capture_time_stay_out_of_events(cn_deployment, alice):
-    no_time = (
-        Path(__file__).parents[2]
-        / "shared/testdata/camera-trap/camtrapR/full_size_for_ocr/StationA/mousedeer.JPG"
-    )
+    no_time = TESTDATA / "camera-trap/camtrapR/full_size_for_ocr/StationA/mousedeer.JPG"
     media = process(add(cn_deployment, alice, no_time))
     assert (media.state, media.event) == ("processed", None)
     assert not cn_deployment.events.exists()

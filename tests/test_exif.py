@@ -1,4 +1,4 @@
-"""sightings.exif.read_metadata against exiftool's reading of the shared corpus, and edge cases."""
+"""sightings.exif.read_metadata against exiftool's reading of tests/data, and edge cases."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from django.utils import translation
 
 from sightings.models import Deployment, Membership, Species, Team
 
-from .conftest import SHARED
+from .conftest import BASE_DIR
 
 REQUIRED = [
     "Panthera tigris altaica", "Panthera pardus orientalis", "Panthera uncia", "Sus scrofa",
@@ -27,8 +27,9 @@ def test_the_catalogue_holds_the_regions_species_and_classes(db):
     assert kinds == {"blank", "human", "vehicle", "unknown"}
 
 
-def test_the_catalogue_matches_the_shared_csv(db):
-    with (SHARED / "species-catalogue.csv").open(encoding="utf-8") as file:
+def test_the_catalogue_matches_its_csv(db):
+    path = BASE_DIR / "sightings/migrations/0002_species_catalogue.csv"
+    with path.open(encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
     assert Species.objects.count() == len(rows)
     tiger = Species.objects.get(scientific_name="Panthera tigris altaica")
