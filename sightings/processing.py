@@ -30,7 +30,7 @@ METADATA_FIELDS = (
 # have changed since the worker loaded the row.
 PROCESSED_FIELDS = (
     *METADATA_FIELDS, "camera_time", "maker_note_time", "exif", "captured_at",
-    "is_outside_deployment", "preview", "thumbnail", "state", "failure_reason",
+    "is_outside_deployment", "is_truncated", "preview", "thumbnail", "state", "failure_reason",
     "failure_detail", "processed_at",
 )  # fmt: skip
 
@@ -58,6 +58,8 @@ def analyse(file: BinaryIO, name: str) -> Analysis:
     """
     metadata = exif.read_metadata(file, name, max_pixels=settings.MAX_IMAGE_PIXELS)
     rendered = derivatives.render_derivatives(file)
+    if rendered.cut_short:
+        metadata.warnings.append({"reason": derivatives.CUT_SHORT, "detail": rendered.cut_short})
     return Analysis(metadata, rendered)
 
 
@@ -91,6 +93,7 @@ def process_media(media: Media) -> None:
     media.preview, media.thumbnail = derivatives.store_derivatives(
         analysis.derivatives, media.sha256
     )
+    media.is_truncated = bool(analysis.derivatives.cut_short)
     _fill(media, analysis.metadata)
     media.save(update_fields=PROCESSED_FIELDS)
     if media.captured_at is not None:

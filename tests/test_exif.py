@@ -31,6 +31,7 @@ CAMTRAPR = "camera-trap/camtrapR/sample_images_species_dir/StationA/PBE/"
 CAMTRAPR_IMAGE = CAMTRAPR + "StationA__2009-04-21__00-40-00(1).JPG"
 NO_METADATA = "camera-trap/camtrapR/full_size_for_ocr/StationA/mousedeer.JPG"
 IPHONE_HEIC = "exif-samples/heic/mobile/iphone_13_pro_max.HEIC"
+TRUNCATED = "camera-trap/speciesnet/test_data/african_elephants_truncated_file.jpg"
 
 # The camera serial lives only in a maker note that we do not decode (exiftool does).
 NIKON_SERIAL = "serial_number: only in the Nikon maker note (Nikon:SerialNumber)"
@@ -205,6 +206,19 @@ def test_camtrapr_file_name_is_the_last_fallback(tmp_path: Path, name: str) -> N
     assert meta.camera_time == dt.datetime(2009, 4, 21, 0, 40)
     assert meta.capture_time_source == "FileName"
     assert meta.make == ""
+
+
+def test_a_truncated_file_is_read_from_its_intact_header_as_exiftool_reads_it() -> None:
+    # The first 600,000 bytes of african_elephants.jpg: the camera stopped writing mid-image.
+    assert TRUNCATED in REFERENCE  # so test_it_agrees_with_exiftool compares every field too
+    meta = _read(TRUNCATED)
+    assert (meta.width, meta.height, meta.orientation) == (2048, 1536, 1)
+    assert (meta.camera_time, meta.capture_time_source) == (
+        dt.datetime(2010, 8, 4, 8, 43, 15),
+        "DateTimeOriginal",
+    )
+    assert meta.image_description == "M2E70L213-212R382B320"
+    assert meta.warnings == []
 
 
 def test_no_time_at_all_is_not_an_error() -> None:

@@ -108,7 +108,9 @@ def test_progress_counts_states_for_the_page_script(client, alice, cn_deployment
     assert progress == {
         "states": {"queued": 0, "processing": 0, "processed": 0, "failed": 1},
         "total": 1,
+        "truncated": 0,
         "duplicates": 0,
+        "retried": 0,
         "skipped": 0,
         "done": True,
         "failed": [

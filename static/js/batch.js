@@ -10,7 +10,9 @@
     for (const [state, count] of Object.entries(progress.states)) {
       document.getElementById("count-" + state).textContent = count;
     }
-    document.getElementById("count-duplicates").textContent = progress.duplicates;
+    for (const count of ["truncated", "duplicates", "retried"]) {
+      document.getElementById("count-" + count).textContent = progress[count];
+    }
     document.getElementById("count-skipped").textContent = progress.skipped;
     const bar = document.getElementById("processing-bar");
     bar.max = progress.total || 1;
