@@ -21,8 +21,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_noop
 
-from sightings import tasks
-from sightings.models import Media, SkippedFile, UploadBatch
+from sightings import access, tasks
+from sightings.models import Deployment, Media, SkippedFile, UploadBatch
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,13 @@ HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"
 SNIFF_BYTES = 16
 # A ZIP archive starts with the header of its first entry.
 ZIP_SIGNATURE = b"PK\x03\x04"
+
+# What the uploader is told of a file that was not stored (SkippedFile.message).
+DUPLICATE = gettext_noop("The same file was uploaded before, so it is not stored again.")
+RETRIED = gettext_noop(
+    "The same file was uploaded before and could not be processed then: it was queued to be "
+    "processed again."
+)
 
 
 class HashingFileUploadHandler(TemporaryFileUploadHandler):
@@ -119,7 +126,7 @@ def add_file(
         return None
     duplicate = Media.objects.filter(sha256=sha256).order_by().first()
     if duplicate is not None:
-        _skip_duplicate(batch, path, duplicate)
+        _add_duplicate(batch, file, path, duplicate)
         return None
     if not _has_room(batch):
         _skip(batch, path, SkippedFile.Reason.BATCH_LIMIT, _batch_limit_detail())
@@ -404,10 +411,55 @@ def _batch_limit_detail() -> str:
     return f"limit {settings.UPLOAD_MAX_BATCH_FILES} files per batch"
 
 
+def _add_duplicate(batch: UploadBatch, file: UploadedFile, path: str, duplicate: Media) -> None:
+    """Report a file the exchange has already; if its media failed and is the uploader's
+    to retry, restore its stored copy where that is broken and queue it again."""
+    if duplicate.state == Media.State.FAILED and _may_retry(batch, duplicate):
+        _restore_original(duplicate, file)
+        if retry_failed(Media.objects.filter(pk=duplicate.pk)):
+            SkippedFile.objects.create(
+                batch=batch, name=path[:1024], reason=SkippedFile.Reason.RETRIED,
+                message=RETRIED, duplicate_of=duplicate,
+            )  # fmt: skip
+            return
+    _skip_duplicate(batch, path, duplicate)
+
+
+def _may_retry(batch: UploadBatch, media: Media) -> bool:
+    """Whether the batch's uploader may retry the media: only its own team's uploaders may,
+    so that an upload neither changes another team's images nor tells of their state (a
+    failed copy of another team's stays a plain duplicate)."""
+    teams = Deployment.objects.filter(pk=media.deployment_id).values_list("location__team_id")
+    return access.Viewer.of(batch.uploaded_by).may(access.Action.UPLOAD, teams.get()[0])
+
+
+def _restore_original(media: Media, file: UploadedFile) -> None:
+    """Put the upload in place of a stored original that is missing, or that no longer holds
+    the bytes its hash names: processing it again would fail again."""
+    name = media.file.name
+    if default_storage.exists(name) and _stored_sha256(name) == media.sha256:
+        return
+    logger.warning("Media %s: stored original missing or damaged, restored", media.pk)
+    default_storage.delete(name)
+    file.seek(0)
+    stored = default_storage.save(name, file)
+    if stored != name:  # restored by another request at the same moment
+        Media.objects.filter(pk=media.pk).update(file=stored)
+
+
+def _stored_sha256(name: str) -> str:
+    sha256 = hashlib.sha256()
+    with default_storage.open(name, "rb") as stored:
+        for chunk in stored.chunks(CHUNK_SIZE):
+            sha256.update(chunk)
+    return sha256.hexdigest()
+
+
 def _skip_duplicate(batch: UploadBatch, path: str, duplicate: Media) -> None:
     SkippedFile.objects.create(
-        batch=batch, name=path[:1024], reason=SkippedFile.Reason.DUPLICATE, duplicate_of=duplicate
-    )
+        batch=batch, name=path[:1024], reason=SkippedFile.Reason.DUPLICATE, message=DUPLICATE,
+        duplicate_of=duplicate,
+    )  # fmt: skip
 
 
 def _skip(batch: UploadBatch, name: str, reason: str, detail: str = "") -> None:

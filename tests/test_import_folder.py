@@ -76,9 +76,10 @@ def test_it_imports_stations_as_deployments_and_reports(
         ["Prionailurus bengalensis"] * 6 + ["Viverra tangalunga"] * 2
     )
     assert Species.objects.get(scientific_name="Viverra tangalunga").name_en == "Viverra tangalunga"
-    # Safe to run again after an interruption: nothing twice.
+    # Safe to run again after an interruption: nothing twice; what failed is tried again.
     again = run(card, *options)
-    assert again.splitlines()[0].startswith("StationA: 0 imported, 10 already in the exchange,")
+    assert again.splitlines()[0].startswith("StationA: 0 imported, 9 already in the exchange,")
+    assert "  retried: StationA/PBE/broken.JPG: The same file was uploaded before" in again
     assert Media.objects.count() == 10
 
 

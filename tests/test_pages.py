@@ -96,7 +96,7 @@ def test_the_batch_page_lists_failures_duplicates_and_skipped_files(client, alic
     process(batch.media.get(original_name="fake.JPG"))
     text = client.get(f"/batches/{batch.pk}/").content.decode()
     assert "The file is not an image that can be read." in text
-    assert "duplicate of a file already uploaded" in text
+    assert "The same file was uploaded before, so it is not stored again." in text
     assert "not an image" in text and "The file is empty." in text
     assert "Retry all failed files" in text
 

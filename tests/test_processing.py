@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from PIL import Image, ImageChops, ImageFile
 
 from neaspec_traps.celery import app as celery_app
 from sightings import derivatives, ingest, tasks
-from sightings.models import Media, PendingGrouping
+from sightings.models import Media, Membership, PendingGrouping, UploadBatch
 
 from .conftest import TESTDATA, running_worker, wait_until
 
@@ -37,6 +38,10 @@ DAMAGED = "The image data is damaged and cannot be decoded."
 CUT_SHORT = (
     "The image data ends early: the camera may have lost power while writing it. "
     "The preview shows the part that was saved."
+)
+RETRIED = (
+    "The same file was uploaded before and could not be processed then: it was queued to be "
+    "processed again."
 )
 
 
@@ -332,6 +337,100 @@ def test_only_uploaders_of_the_team_may_retry(client, boris, alice, cn_deploymen
     assert media.state == "failed"
 
 
+# Uploading again a file whose stored copy failed.
+
+
+def upload_again(client, deployment, name: str, data: bytes) -> UploadBatch:
+    """Upload one file through the upload page, in a new batch."""
+    client.post(f"/deployments/{deployment.pk}/upload/", {"files": SimpleUploadedFile(name, data)})
+    return deployment.batches.latest("pk")
+
+
+@pytest.mark.parametrize("damage", ["missing", "damaged", "intact"])
+def test_uploading_a_failed_file_again_retries_it(
+    client, alice, cn_deployment, damage, django_capture_on_commit_callbacks
+):
+    data = HYPERFIRE_2.read_bytes()
+    media = add(cn_deployment, alice, HYPERFIRE_2)
+    stored = Path(default_storage.path(media.file.name))
+    if damage == "missing":
+        stored.unlink()
+    elif damage == "damaged":
+        stored.write_bytes(FAKE_JPEG)  # a disk error: not the bytes its hash names
+    else:  # the worker died on it, as many times as it may
+        Media.objects.filter(pk=media.pk).update(state="processing", attempt_count=3)
+    failed = process(media)
+    assert failed.state == "failed"
+    client.force_login(alice)
+    with django_capture_on_commit_callbacks() as callbacks:
+        batch = upload_again(client, cn_deployment, "again.JPG", data)
+    media.refresh_from_db()
+    assert (media.state, media.failure_reason, media.attempt_count) == ("queued", "", 0)
+    assert len(callbacks) == 1  # its processing task
+    assert stored.read_bytes() == data  # a broken stored copy is replaced by the upload
+    skipped = batch.skipped_files.get()
+    assert (skipped.name, skipped.reason, skipped.message, skipped.duplicate_of) == (
+        "again.JPG",
+        "retried",
+        RETRIED,
+        media,
+    )
+    progress = batch.progress()
+    assert (progress["retried"], progress["duplicates"], progress["total"]) == (1, 0, 0)
+    assert progress["done"] is False  # the new batch waits for what it queued again
+    assert process(media).state == "processed"
+    assert batch.progress()["done"] is True
+    assert media.batch_id != batch.pk  # it stays in the batch it came with
+
+
+def test_uploading_a_processed_file_again_is_still_a_duplicate(client, alice, cn_deployment):
+    media = process(add(cn_deployment, alice, HYPERFIRE_2))
+    client.force_login(alice)
+    batch = upload_again(client, cn_deployment, "again.JPG", HYPERFIRE_2.read_bytes())
+    assert batch.skipped_files.get().reason == "duplicate"
+    media.refresh_from_db()
+    assert (media.state, media.attempt_count) == ("processed", 1)
+
+
+def test_a_failed_copy_of_another_team_stays_a_plain_duplicate(
+    client, alice, boris, cn_deployment, ru_deployment
+):
+    Membership.objects.create(
+        user=boris, team=ru_deployment.location.team, role=Membership.Role.UPLOADER
+    )
+    theirs = process(add(cn_deployment, alice, Path("fake.jpg"), FAKE_JPEG))
+    client.force_login(boris)
+    batch = upload_again(client, ru_deployment, "mine.jpg", FAKE_JPEG)
+    # Neither retried for them, nor a word to boris of its state or where it is.
+    after = Media.objects.get(pk=theirs.pk)
+    assert (after.state, after.attempt_count, after.processed_at) == (
+        "failed",
+        1,
+        theirs.processed_at,
+    )
+    skipped = batch.skipped_files.get()
+    assert (skipped.reason, skipped.duplicate_of) == ("duplicate", theirs)
+    progress = client.get(f"/batches/{batch.pk}/progress/").json()
+    assert (progress["duplicates"], progress["retried"], progress["done"]) == (1, 0, True)
+    page = client.get(f"/batches/{batch.pk}/").content.decode()
+    assert "The same file was uploaded before, so it is not stored again." in page
+    assert RETRIED not in page and f"/media/{theirs.pk}/" not in page and "fake.jpg" not in page
+
+
+def test_an_uploader_of_both_teams_retries_either_teams_failed_copy(
+    client, alice, cn_deployment, ru_deployment
+):
+    Membership.objects.create(
+        user=alice, team=ru_deployment.location.team, role=Membership.Role.UPLOADER
+    )
+    theirs = process(add(cn_deployment, alice, Path("fake.jpg"), FAKE_JPEG))
+    client.force_login(alice)
+    batch = upload_again(client, ru_deployment, "again.jpg", FAKE_JPEG)
+    assert batch.skipped_files.get().reason == "retried"
+    theirs.refresh_from_db()
+    assert (theirs.state, theirs.deployment) == ("queued", cn_deployment)
+
+
 # End to end: the upload page, a real worker process, the real broker.
 
 
@@ -379,6 +478,33 @@ def test_a_worker_processes_an_uploaded_card(client, alice, cn_deployment, celer
     events = cn_deployment.events.all()
     assert sum(event.media_count for event in events) == len(images) + 1
     assert [event.sightings.get().species for event in events] == [None] * len(events)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_processes_a_failed_file_uploaded_again(
+    client, alice, cn_deployment, celery_worker
+):
+    # Its stored copy went missing, so it failed; the new upload brings the bytes back.
+    data = HYPERFIRE_2.read_bytes()
+    earlier = cn_deployment.batches.create(uploaded_by=alice)
+    media = Media.objects.create(
+        batch=earlier, deployment=cn_deployment, sha256=hashlib.sha256(data).hexdigest(),
+        file="originals/lost.jpg", original_name="RCNX0031.JPG", file_size=len(data),
+        format="jpeg", state="failed", failure_reason="The uploaded file is missing from storage.",
+    )  # fmt: skip
+    client.force_login(alice)
+    batch = upload_again(client, cn_deployment, "RCNX0031.JPG", data)
+    wait_until(lambda: batch.progress()["done"], 60, celery_worker.text())
+    media.refresh_from_db()
+    assert (media.state, media.camera_time, media.attempt_count) == (
+        "processed",
+        "2021-04-11T20:43:09",
+        1,
+    )
+    progress = client.get(f"/batches/{batch.pk}/progress/").json()
+    assert (progress["retried"], progress["total"], progress["done"]) == (1, 0, True)
+    page = client.get(f"/batches/{batch.pk}/").content.decode()
+    assert RETRIED in page and f'href="/media/{media.pk}/"' in page
 
 
 @pytest.fixture

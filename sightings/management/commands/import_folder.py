@@ -165,7 +165,9 @@ class Command(BaseCommand):
             return
         file, sha256 = _copy(path)
         with file:
-            if sha256 not in seen and Media.objects.filter(sha256=sha256).exists():
+            # One that failed goes on to add_file, which queues it again.
+            earlier = Media.objects.filter(sha256=sha256).exclude(state=Media.State.FAILED)
+            if sha256 not in seen and earlier.exists():
                 station.already += 1  # imported by an earlier run
                 return
             seen.add(sha256)
@@ -198,7 +200,8 @@ class Command(BaseCommand):
                 reason = f"{media.failure_reason} ({media.failure_detail})".replace(" ()", "")
                 self.stdout.write(f"  failed: {media.folder}/{media.original_name}: {reason}")
             for skipped in station.batch.skipped_files.exclude(reason=SkippedFile.Reason.DUPLICATE):
-                self.stdout.write(f"  skipped: {skipped.name}: {skipped.detail}")
+                label = "retried" if skipped.reason == SkippedFile.Reason.RETRIED else "skipped"
+                self.stdout.write(f"  {label}: {skipped.name}: {skipped.message or skipped.detail}")
 
     def _progress(self, text: str) -> None:
         self.stderr.write(f"\r{text}", ending="")
