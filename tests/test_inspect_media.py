@@ -61,7 +61,9 @@ def test_it_reports_what_the_worker_would_fail_on(tmp_path):
     broken.write_bytes(TRUNCATED.read_bytes()[:3000])  # cut within its header
     records = inspect(empty, broken, tmp_path / "missing.jpg", HYPERFIRE_2, TRUNCATED)
     errors = [record["error"] for record in records]
-    assert errors[0] == "The file is empty. (0 bytes)"
+    assert (
+        errors[0] == "The file is empty: the camera may have lost power while writing it. (0 bytes)"
+    )
     assert errors[1] == "The file is not an image that can be read. (OSError: Truncated File Read)"
     assert errors[2] == "No such file or directory"
     assert errors[3:] == [None, None]

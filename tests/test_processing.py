@@ -19,7 +19,7 @@ from django.db import connection
 from PIL import Image, ImageChops, ImageFile
 
 from neaspec_traps.celery import app as celery_app
-from sightings import derivatives, ingest, tasks
+from sightings import derivatives, ingest, processing, tasks
 from sightings.models import Media, Membership, PendingGrouping, UploadBatch
 
 from .conftest import TESTDATA, running_worker, wait_until
@@ -285,7 +285,11 @@ def test_it_gives_up_on_a_file_that_keeps_killing_its_worker(ru_deployment, bori
     Media.objects.filter(pk=media.pk).update(state="processing", attempt_count=3)
     media = process(media)
     assert media.state == "failed"
-    assert media.failure_reason == "Processing was interrupted too many times (the worker stopped)."
+    assert media.failure_reason == (
+        "Processing stopped several times before it could finish: try again later, and tell a "
+        "site admin if it keeps failing."
+    )
+    assert media.failure_detail == "3 attempts, the worker stopped"
 
 
 def test_processing_again_writes_the_same_files(ru_deployment, boris):
@@ -361,6 +365,11 @@ def test_uploading_a_failed_file_again_retries_it(
         Media.objects.filter(pk=media.pk).update(state="processing", attempt_count=3)
     failed = process(media)
     assert failed.state == "failed"
+    if damage == "missing":
+        assert (failed.failure_reason, failed.failure_detail) == (
+            "The uploaded file is missing from storage: upload it again and it will be processed.",
+            f"No such file or directory: {stored}",
+        )
     client.force_login(alice)
     with django_capture_on_commit_callbacks() as callbacks:
         batch = upload_again(client, cn_deployment, "again.JPG", data)
@@ -490,7 +499,7 @@ def test_a_worker_processes_a_failed_file_uploaded_again(
     media = Media.objects.create(
         batch=earlier, deployment=cn_deployment, sha256=hashlib.sha256(data).hexdigest(),
         file="originals/lost.jpg", original_name="RCNX0031.JPG", file_size=len(data),
-        format="jpeg", state="failed", failure_reason="The uploaded file is missing from storage.",
+        format="jpeg", state="failed", failure_reason=processing.MISSING,
     )  # fmt: skip
     client.force_login(alice)
     batch = upload_again(client, cn_deployment, "RCNX0031.JPG", data)

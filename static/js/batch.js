@@ -26,6 +26,7 @@
         link.textContent = (media.folder ? media.folder + "/" : "") + media.name;
         file.append(link);
         const reason = document.createElement("td");
+        // Site admins alone are sent the technical detail.
         reason.textContent = media.reason + (media.detail ? " (" + media.detail + ")" : "");
         row.append(file, reason);
         return row;
