@@ -203,6 +203,13 @@ def get_individual_for_user(
     return individual
 
 
+def sees_details(request: HttpRequest) -> bool:
+    """Whether the request's user sees the technical side of failures and warnings (the
+    library's message, sizes, server paths): site admins only; everyone else reads the
+    sentence that says what happened."""
+    return viewer(request).is_site_admin
+
+
 def may(request: HttpRequest, action: Action, team_id: int) -> bool:
     """Whether this request's user may do the action with this team's own data."""
     return viewer(request).may(action, team_id)

@@ -135,7 +135,7 @@ class MediaAdmin(ReadOnly, admin.ModelAdmin):
         "original_name", "deployment", "state", "camera_time", "captured_at", "make", "model",
         "is_outside_deployment",
     ]  # fmt: skip
-    list_filter = ["state", "capture_time_source", "is_outside_deployment", "make"]
+    list_filter = ["state", "capture_time_source", "is_outside_deployment", "is_truncated", "make"]
     list_select_related = ["deployment__location"]
     search_fields = ["original_name", "sha256", "serial_number", "folder"]
     raw_id_fields = ["batch", "deployment"]

@@ -17,6 +17,14 @@ PREVIEW_SIDE = 1600
 PREVIEW_MIN_SIDE = 960
 THUMBNAIL_SIDE = 320  # roughly: see _thumbnail_factor
 BICUBIC = Image.Resampling.BICUBIC
+# A JPEG's end-of-image marker.
+EOI = b"\xff\xd9"
+
+DAMAGED = gettext_noop("The image data is damaged and cannot be decoded.")
+CUT_SHORT = gettext_noop(
+    "The image data ends early: the camera may have lost power while writing it. "
+    "The preview shows the part that was saved."
+)
 
 # EXIF orientation -> the transpose that makes the image upright (as ImageOps.exif_transpose).
 UPRIGHT = {
@@ -43,17 +51,79 @@ class ImageError(Exception):
 class Derivatives:
     preview: bytes  # JPEG, long side at most PREVIEW_SIDE
     thumbnail: bytes  # JPEG, long side about THUMBNAIL_SIDE
+    # Set for a JPEG whose file ends before its image data does: what the decoder said.
+    cut_short: str = ""
+
+
+# Pillow reports truncated and corrupt image data as OSError from load().
+DECODE_ERRORS = (OSError, SyntaxError, ValueError, Image.DecompressionBombError)
 
 
 def render_derivatives(file: BinaryIO) -> Derivatives:
-    """Decode the image once, reading the file, and encode an upright preview and thumbnail."""
+    """Decode the image once, reading the file, and encode an upright preview and thumbnail.
+
+    A JPEG cut short (a camera that lost power while writing it) is decoded a second time,
+    as far as its data goes; its derivatives then say so in cut_short.
+    """
+    try:
+        return _render_file(file)
+    except DECODE_ERRORS as exc:
+        failure = exc
+    rendered = _render_cut_short(file, str(failure))
+    if rendered is None:
+        raise ImageError(DAMAGED, str(failure)) from failure
+    return rendered
+
+
+def _render_file(file: BinaryIO) -> Derivatives:
+    file.seek(0)
+    with Image.open(file) as image:
+        return _render(image)
+
+
+class _EndMarked:
+    """A file read as Pillow's truncated loading reads a JPEG, for one decode only.
+
+    With ImageFile.LOAD_TRUNCATED_IMAGES, JpegImageFile.load_read hands libjpeg an
+    end-of-image marker where the file ends early, and the decoder finishes the image with
+    grey. That switch is a module global, read during every decode of every thread, so
+    this reader does the same for the one file that needs it, and never for another.
+    """
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self.ended_early = False
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.file.read(size)
+        if data or size == 0 or self.ended_early:
+            return data
+        self.ended_early = True
+        return EOI
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.file.tell()
+
+
+def _render_cut_short(file: BinaryIO, failure: str) -> Derivatives | None:
+    """The derivatives of a JPEG from what its file holds, if it decodes once given an end;
+    None if it is no JPEG, or fails for another reason than ending early."""
+    reader = _EndMarked(file)
     file.seek(0)
     try:
-        with Image.open(file) as image:
-            return _render(image)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        # Pillow reports truncated and corrupt JPEG data as OSError from load().
-        raise ImageError(gettext_noop("The image data is truncated or corrupt."), str(exc)) from exc
+        with Image.open(reader) as image:
+            if image.format != "JPEG":
+                return None
+            rendered = _render(image)
+    except DECODE_ERRORS:
+        return None
+    if not reader.ended_early:
+        return None
+    rendered.cut_short = failure
+    return rendered
 
 
 def store_derivatives(derivatives: Derivatives, sha256: str) -> tuple[str, str]:

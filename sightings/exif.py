@@ -20,10 +20,12 @@ from PIL import Image
 
 from sightings import makernotes
 
-EMPTY_FILE = gettext_noop("The file is empty.")
+EMPTY_FILE = gettext_noop("The file is empty: the camera may have lost power while writing it.")
 NOT_AN_IMAGE = gettext_noop("The file is not an image that can be read.")
 TOO_MANY_PIXELS = gettext_noop("The image has more pixels than allowed.")
-EXIF_UNREADABLE = gettext_noop("The EXIF data could not be read.")
+EXIF_UNREADABLE = gettext_noop(
+    "The EXIF data could not be read: the capture time and camera details may be missing."
+)
 EXIF_DAMAGED = gettext_noop("Part of the EXIF data is missing or damaged.")
 BAD_VALUE = gettext_noop("A metadata value is not valid and was ignored.")
 
@@ -44,7 +46,8 @@ class MetadataError(Exception):
     """The file cannot be read as an image.
 
     reason is a fixed English sentence marked with gettext_noop (translated when shown);
-    detail is free text such as numbers or the library's message, never translated.
+    detail is free text such as numbers or the library's message, never translated, for
+    site admins. Neither ever holds a Python repr.
     """
 
     def __init__(self, reason: str, detail: str = "") -> None:
@@ -113,6 +116,11 @@ def _warning(reason: str, detail: str) -> dict:
     return {"reason": reason, "detail": detail}
 
 
+def quoted(text: str) -> str:
+    """Text from a file, in quotes for a detail: control characters become U+FFFD."""
+    return '"' + "".join(c if c.isprintable() else "\ufffd" for c in text) + '"'
+
+
 def _open_image(file: BinaryIO) -> Image.Image:
     """Parse the image header only; no pixels are decoded."""
     file.seek(0)
@@ -125,7 +133,7 @@ def _open_image(file: BinaryIO) -> Image.Image:
     except Image.DecompressionBombError as err:
         raise MetadataError(TOO_MANY_PIXELS, str(err)) from err
     except Image.UnidentifiedImageError as err:
-        raise MetadataError(NOT_AN_IMAGE, f"unknown format, starts with {start!r}") from err
+        raise MetadataError(NOT_AN_IMAGE, f"unknown format, starts with {start.hex(' ')}") from err
     except Exception as err:  # Pillow's format plugins raise many types on damaged headers.
         raise MetadataError(NOT_AN_IMAGE, f"{type(err).__name__}: {err}") from err
 
@@ -163,7 +171,7 @@ def _exif_block(im: Image.Image, file: BinaryIO, warnings: list[dict]) -> Binary
         return None
     block = block.removeprefix(b"Exif\0\0")
     if not block.startswith((b"II*\0", b"MM\0*")):
-        warnings.append(_warning(EXIF_UNREADABLE, f"no TIFF header: {block[:8]!r}"))
+        warnings.append(_warning(EXIF_UNREADABLE, f"no TIFF header: {block[:8].hex(' ')}"))
         return None
     return io.BytesIO(block)
 
@@ -197,8 +205,16 @@ def _get(tags: dict, key: str, convert: Callable, warnings: list[dict]) -> Any:
     try:
         return convert(tag.values)
     except (ValueError, TypeError, IndexError, ZeroDivisionError, OverflowError) as err:
-        warnings.append(_warning(BAD_VALUE, f"{key} = {tag.printable[:60]!r}: {err}"))
+        warnings.append(_warning(BAD_VALUE, f"{key} = {_shown(tag)}: {err}"))
         return None
+
+
+def _shown(tag: IfdTag) -> str:
+    """A tag's value for a detail, in quotes: exifread prints text that is not UTF-8 as a
+    Python bytes repr, so such text is shown as written instead."""
+    values = tag.values
+    text = values.decode("latin-1") if isinstance(values, bytes) else tag.printable
+    return quoted(text[:60])
 
 
 def _text(values: str | bytes | list) -> str:
@@ -338,7 +354,7 @@ def _file_name_time(name: str, warnings: list[dict]) -> dt.datetime | None:
     try:
         return dt.datetime(*map(int, match.groups()))
     except ValueError as err:
-        warnings.append(_warning(BAD_VALUE, f"file name {name!r}: {err}"))
+        warnings.append(_warning(BAD_VALUE, f"file name {quoted(name)}: {err}"))
         return None
 
 

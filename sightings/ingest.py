@@ -22,8 +22,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from sightings import tasks
-from sightings.models import Media, SkippedFile, UploadBatch
+from sightings import access, tasks
+from sightings.models import Deployment, Media, SkippedFile, UploadBatch
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,46 @@ HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"
 SNIFF_BYTES = 16
 # A ZIP archive starts with the header of its first entry.
 ZIP_SIGNATURE = b"PK\x03\x04"
+
+# What the uploader is told of a file that was not stored (SkippedFile.message).
+EMPTY = gettext_noop("The file is empty: the camera may have lost power while writing it.")
+VIDEO = gettext_noop("Videos are not supported yet.")
+NOT_AN_IMAGE = gettext_noop(
+    "The file is not an image: only JPEG, PNG, TIFF, HEIF and WebP images are imported."
+)
+NESTED_ARCHIVE = gettext_noop(
+    "Archives inside archives are not unpacked: upload the inner archive on its own."
+)
+DUPLICATE = gettext_noop("The same file was uploaded before, so it is not stored again.")
+RETRIED = gettext_noop(
+    "The same file was uploaded before and could not be processed then: it was queued to be "
+    "processed again."
+)
+TOO_LARGE = gettext_noop("The file is larger than this site accepts.")
+BATCH_FULL = gettext_noop(
+    "The batch already holds as many files as allowed: upload the rest in a new batch."
+)
+TOO_MANY_ENTRIES = gettext_noop(
+    "The archive holds more files than may be unpacked at once: split the card into "
+    "several archives."
+)
+UNPACKS_TOO_LARGE = gettext_noop(
+    "The archive unpacks to more than may be unpacked at once: split the card into "
+    "several archives."
+)
+UNPACKS_TOO_FAR = gettext_noop(
+    "The archive unpacks to many times its own size, which camera images never do: the "
+    "rest of it was not unpacked."
+)
+UNSAFE_PATH = gettext_noop(
+    "The archive would place this file outside the folder it is unpacked to, so it was "
+    "not unpacked."
+)
+BROKEN_ARCHIVE = gettext_noop("The archive is damaged and could not be unpacked.")
+BROKEN_ENTRY = gettext_noop("This file could not be unpacked: the archive is damaged.")
+ENCRYPTED = gettext_noop(
+    "This file is protected by a password in the archive: pack the card again without one."
+)
 
 
 class HashingFileUploadHandler(TemporaryFileUploadHandler):
@@ -97,7 +137,7 @@ def add_upload(batch: UploadBatch, upload: UploadedFile, relative_path: str = ""
     folder, name = split_path(relative_path or upload.name)
     if isinstance(upload, OversizeUpload):
         detail = f"{upload.size} bytes, limit {upload.limit} bytes"
-        _skip(batch, _join(folder, name), SkippedFile.Reason.TOO_LARGE, detail)
+        _skip(batch, _join(folder, name), SkippedFile.Reason.TOO_LARGE, TOO_LARGE, detail)
     elif read_head(upload).startswith(ZIP_SIGNATURE):
         add_archive(batch, upload, name)
     else:
@@ -112,18 +152,19 @@ def add_file(
     head = read_head(file)
     media_format = sniff_format(head)
     if not media_format:
-        _skip(batch, path, SkippedFile.Reason.NOT_AN_IMAGE, not_an_image_reason(head))
+        reason = not_an_image_reason(head)
+        _skip(batch, path, SkippedFile.Reason.NOT_AN_IMAGE, reason, head_detail(head))
         return None
     if file.size > settings.UPLOAD_MAX_FILE_BYTES:
         detail = f"{file.size} bytes, limit {settings.UPLOAD_MAX_FILE_BYTES} bytes"
-        _skip(batch, path, SkippedFile.Reason.TOO_LARGE, detail)
+        _skip(batch, path, SkippedFile.Reason.TOO_LARGE, TOO_LARGE, detail)
         return None
     duplicate = Media.objects.filter(sha256=sha256).order_by().first()
     if duplicate is not None:
-        _skip_duplicate(batch, path, duplicate)
+        _add_duplicate(batch, file, path, duplicate)
         return None
     if not _has_room(batch):
-        _skip(batch, path, SkippedFile.Reason.BATCH_LIMIT, _batch_limit_detail())
+        _skip(batch, path, SkippedFile.Reason.BATCH_LIMIT, BATCH_FULL, _batch_limit_detail())
         return None
     return _store(batch, file, name=name, folder=folder, sha256=sha256, media_format=media_format)
 
@@ -167,12 +208,12 @@ def add_archive(batch: UploadBatch, upload: UploadedFile, name: str) -> None:
         archive = zipfile.ZipFile(upload)
         entries = [entry for entry in archive.infolist() if not entry.is_dir()]
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        _skip(batch, name, SkippedFile.Reason.BROKEN_ARCHIVE, str(exc))
+        _skip(batch, name, SkippedFile.Reason.BROKEN_ARCHIVE, BROKEN_ARCHIVE, str(exc))
         return
     with archive:
         if len(entries) > settings.ZIP_MAX_ENTRIES:
             detail = f"{len(entries)} entries, limit {settings.ZIP_MAX_ENTRIES}"
-            _skip(batch, name, SkippedFile.Reason.ARCHIVE_LIMIT, detail)
+            _skip(batch, name, SkippedFile.Reason.ARCHIVE_LIMIT, TOO_MANY_ENTRIES, detail)
             return
         allowance = Allowance(archive_size=upload.size)
         for entry in entries:
@@ -180,11 +221,13 @@ def add_archive(batch: UploadBatch, upload: UploadedFile, name: str) -> None:
 
 
 class LimitReached(Exception):
-    """Unpacking an entry would pass a limit; reason is a SkippedFile.Reason."""
+    """Unpacking an entry would pass a limit; reason is a SkippedFile.Reason, message the
+    sentence for the uploader."""
 
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(reason, detail)
+    def __init__(self, reason: str, message: str, detail: str) -> None:
+        super().__init__(reason, message, detail)
         self.reason = reason
+        self.message = message
         self.detail = detail
 
 
@@ -205,16 +248,16 @@ class Allowance:
         file_limit = settings.UPLOAD_MAX_FILE_BYTES
         if entry_written + size > file_limit:
             detail = f"{entry_size} bytes, limit {file_limit} bytes"
-            raise LimitReached(SkippedFile.Reason.TOO_LARGE, detail)
+            raise LimitReached(SkippedFile.Reason.TOO_LARGE, TOO_LARGE, detail)
         if self.written + size > settings.ZIP_MAX_UNPACKED_BYTES:
             detail = f"over {settings.ZIP_MAX_UNPACKED_BYTES} bytes unpacked, the limit"
-            raise LimitReached(SkippedFile.Reason.ARCHIVE_LIMIT, detail)
+            raise LimitReached(SkippedFile.Reason.ARCHIVE_LIMIT, UNPACKS_TOO_LARGE, detail)
         if self.written + size > settings.ZIP_MAX_RATIO * self.archive_size:
             detail = (
                 f"unpacks to over {settings.ZIP_MAX_RATIO} times the archive's "
                 f"{self.archive_size} bytes, the limit"
             )
-            raise LimitReached(SkippedFile.Reason.ARCHIVE_LIMIT, detail)
+            raise LimitReached(SkippedFile.Reason.ARCHIVE_LIMIT, UNPACKS_TOO_FAR, detail)
         self.written += size
 
 
@@ -227,19 +270,20 @@ def _add_entry(
 ) -> None:
     path = safe_entry_path(entry.filename)
     if path is None:
-        _skip(batch, entry.filename, SkippedFile.Reason.UNSAFE_PATH, archive_name)
+        _skip(batch, entry.filename, SkippedFile.Reason.UNSAFE_PATH, UNSAFE_PATH, archive_name)
         return
     try:
         unpacked = _unpack_entry(batch, archive, entry, path, allowance)
     except LimitReached as exc:
-        _skip(batch, path, exc.reason, exc.detail)
+        _skip(batch, path, exc.reason, exc.message, exc.detail)
         return
     except RuntimeError:  # zipfile's word for an encrypted entry
-        _skip(batch, path, SkippedFile.Reason.BROKEN_ARCHIVE, "encrypted, password required")
+        detail = "encrypted, password required"
+        _skip(batch, path, SkippedFile.Reason.BROKEN_ARCHIVE, ENCRYPTED, detail)
         return
     # An unknown compression method raises NotImplementedError.
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        _skip(batch, path, SkippedFile.Reason.BROKEN_ARCHIVE, str(exc))
+        _skip(batch, path, SkippedFile.Reason.BROKEN_ARCHIVE, BROKEN_ENTRY, str(exc))
         return
     if unpacked is not None:
         file, sha256 = unpacked
@@ -261,10 +305,10 @@ def _unpack_entry(
         head = stream.read(SNIFF_BYTES)
         reason = _entry_not_an_image_reason(head)
         if reason is not None:
-            _skip(batch, path, SkippedFile.Reason.NOT_AN_IMAGE, reason)
+            _skip(batch, path, SkippedFile.Reason.NOT_AN_IMAGE, reason, head_detail(head))
             return None
         if not _has_room(batch):
-            _skip(batch, path, SkippedFile.Reason.BATCH_LIMIT, _batch_limit_detail())
+            _skip(batch, path, SkippedFile.Reason.BATCH_LIMIT, BATCH_FULL, _batch_limit_detail())
             return None
         return _unpack(head, stream, entry, allowance)
 
@@ -318,15 +362,20 @@ def not_an_image_reason(head: bytes) -> str | None:
     # has nothing to process, and as an original it would make every later empty file
     # anywhere in the exchange a "duplicate" of it.
     if not head:
-        return gettext_noop("The file is empty.")
+        return EMPTY
     if _is_video(head):
-        return gettext_noop("Videos are not supported yet.")
-    return gettext_noop("Only JPEG, PNG, TIFF, HEIF and WebP images are imported.")
+        return VIDEO
+    return NOT_AN_IMAGE
+
+
+def head_detail(head: bytes) -> str:
+    """What a file skipped for its content starts with, for site admins."""
+    return f"starts with {head.hex(' ')}" if head else "0 bytes"
 
 
 def _entry_not_an_image_reason(head: bytes) -> str | None:
     if head.startswith(ZIP_SIGNATURE):
-        return gettext_noop("Archives inside archives are not unpacked.")
+        return NESTED_ARCHIVE
     return not_an_image_reason(head)
 
 
@@ -413,11 +462,58 @@ def _batch_limit_detail() -> str:
     return f"limit {settings.UPLOAD_MAX_BATCH_FILES} files per batch"
 
 
+def _add_duplicate(batch: UploadBatch, file: UploadedFile, path: str, duplicate: Media) -> None:
+    """Report a file the exchange has already; if its media failed and is the uploader's
+    to retry, restore its stored copy where that is broken and queue it again."""
+    if duplicate.state == Media.State.FAILED and _may_retry(batch, duplicate):
+        _restore_original(duplicate, file)
+        if retry_failed(Media.objects.filter(pk=duplicate.pk)):
+            SkippedFile.objects.create(
+                batch=batch, name=path[:1024], reason=SkippedFile.Reason.RETRIED,
+                message=RETRIED, duplicate_of=duplicate,
+            )  # fmt: skip
+            return
+    _skip_duplicate(batch, path, duplicate)
+
+
+def _may_retry(batch: UploadBatch, media: Media) -> bool:
+    """Whether the batch's uploader may retry the media: only its own team's uploaders may,
+    so that an upload neither changes another team's images nor tells of their state (a
+    failed copy of another team's stays a plain duplicate)."""
+    teams = Deployment.objects.filter(pk=media.deployment_id).values_list("location__team_id")
+    return access.Viewer.of(batch.uploaded_by).may(access.Action.UPLOAD, teams.get()[0])
+
+
+def _restore_original(media: Media, file: UploadedFile) -> None:
+    """Put the upload in place of a stored original that is missing, or that no longer holds
+    the bytes its hash names: processing it again would fail again."""
+    name = media.file.name
+    if default_storage.exists(name) and _stored_sha256(name) == media.sha256:
+        return
+    logger.warning("Media %s: stored original missing or damaged, restored", media.pk)
+    default_storage.delete(name)
+    file.seek(0)
+    stored = default_storage.save(name, file)
+    if stored != name:  # restored by another request at the same moment
+        Media.objects.filter(pk=media.pk).update(file=stored)
+
+
+def _stored_sha256(name: str) -> str:
+    sha256 = hashlib.sha256()
+    with default_storage.open(name, "rb") as stored:
+        for chunk in stored.chunks(CHUNK_SIZE):
+            sha256.update(chunk)
+    return sha256.hexdigest()
+
+
 def _skip_duplicate(batch: UploadBatch, path: str, duplicate: Media) -> None:
     SkippedFile.objects.create(
-        batch=batch, name=path[:1024], reason=SkippedFile.Reason.DUPLICATE, duplicate_of=duplicate
+        batch=batch, name=path[:1024], reason=SkippedFile.Reason.DUPLICATE, message=DUPLICATE,
+        duplicate_of=duplicate,
+    )  # fmt: skip
+
+
+def _skip(batch: UploadBatch, name: str, reason: str, message: str, detail: str = "") -> None:
+    SkippedFile.objects.create(
+        batch=batch, name=name[:1024], reason=reason, message=message, detail=detail
     )
-
-
-def _skip(batch: UploadBatch, name: str, reason: str, detail: str = "") -> None:
-    SkippedFile.objects.create(batch=batch, name=name[:1024], reason=reason, detail=detail)

@@ -29,7 +29,7 @@ def _utf16(values: tuple) -> str:
 def _trigger_mode(values: tuple) -> str:
     mode = _text(values)
     if mode and not (mode.isascii() and mode.isalpha()):
-        raise ValueError(f"{mode!r} is not a trigger code")
+        raise ValueError(f"{mode.encode('latin-1').hex(' ')} is not a trigger code")
     return mode
 
 

@@ -295,22 +295,42 @@ class UploadBatch(models.Model):
         return _("Batch %(id)s") % {"id": self.pk}
 
     def progress(self) -> dict:
-        """Counts of the batch's media per state, and of the files it skipped."""
-        counts = dict(self.media.order_by().values_list("state").annotate(count=Count("pk")))
-        states = {state: counts.get(state, 0) for state in Media.State.values}
+        """Counts of the batch's media per state and of those truncated, and of the files
+        it skipped or queued again."""
+        rows = (
+            self.media.order_by()
+            .values_list("state")
+            .annotate(count=Count("pk"), truncated=Count("pk", filter=Q(is_truncated=True)))
+        )
+        counts = {state: (count, truncated) for state, count, truncated in rows}
+        states = {state: counts.get(state, (0, 0))[0] for state in Media.State.values}
+        truncated = counts.get(Media.State.PROCESSED, (0, 0))[1]
         skipped = dict(
             self.skipped_files.order_by().values_list("reason").annotate(count=Count("pk"))
         )
         duplicates = skipped.pop(SkippedFile.Reason.DUPLICATE, 0)
+        retried = skipped.pop(SkippedFile.Reason.RETRIED, 0)
         return {
             "states": states,
             "total": sum(states.values()),
+            "truncated": truncated,
             "duplicates": duplicates,
+            "retried": retried,
             "skipped": sum(skipped.values()),
-            # Done once its images are in events too, so whoever waits for it finds them.
+            # Done once its images are in events too, so whoever waits for it finds them,
+            # and once the earlier uploads it queued again are done.
             "done": states[Media.State.QUEUED] + states[Media.State.PROCESSING] == 0
-            and not self.media.ungrouped().exists(),
+            and not self.media.ungrouped().exists()
+            and not (retried and self._retried_waiting()),
         }
+
+    def _retried_waiting(self) -> bool:
+        """Whether media of earlier batches, queued again by this one, still wait."""
+        waiting = self.skipped_files.filter(
+            reason=SkippedFile.Reason.RETRIED,
+            duplicate_of__state__in=[Media.State.QUEUED, Media.State.PROCESSING],
+        )
+        return waiting.exists()
 
 
 class MediaQuerySet(models.QuerySet):
@@ -369,7 +389,7 @@ class Media(models.Model):
 
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
     # A fixed English sentence, translated when shown, and untranslated detail (numbers,
-    # the library's own message).
+    # the library's own message) that only site admins see.
     failure_reason = models.TextField(_("failure reason"), blank=True)
     failure_detail = models.TextField(_("failure detail"), blank=True)
     attempt_count = models.PositiveSmallIntegerField(_("processing attempts"), default=0)
@@ -391,6 +411,10 @@ class Media(models.Model):
     )
     captured_at = models.DateTimeField(_("captured at (UTC)"), null=True, blank=True)
     is_outside_deployment = models.BooleanField(_("outside the deployment period"), default=False)
+    # Its file ends before its image data does (a camera that lost power while writing it):
+    # processed from what was saved, with a warning, and counted on its batch's page. The
+    # database default serves rows written outside Django (bench/browse.py).
+    is_truncated = models.BooleanField(_("image data cut short"), default=False, db_default=False)
 
     make = models.CharField(_("make"), max_length=255, blank=True)
     model = models.CharField(_("model"), max_length=255, blank=True)
@@ -536,6 +560,8 @@ TRIGGER_MODES = {"M": _("motion"), "T": _("time lapse"), "P": _("point and shoot
 class SkippedFile(models.Model):
     class Reason(models.TextChoices):
         DUPLICATE = "duplicate", _("duplicate of a file already uploaded")
+        # The same file as a failed media of the uploader's team, which it queued again.
+        RETRIED = "retried", _("failed before, processed again")
         NOT_AN_IMAGE = "not_an_image", _("not an image")
         UNSAFE_PATH = "unsafe_path", _("unsafe path in archive")
         ARCHIVE_LIMIT = "archive_limit", _("archive limit reached")
@@ -548,6 +574,9 @@ class SkippedFile(models.Model):
     )
     name = models.CharField(_("name"), max_length=1024)
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    # What the uploader is told: a fixed English sentence, translated when shown. The detail
+    # (sizes, limits, the library's own message) is for site admins.
+    message = models.TextField(_("message"), blank=True)
     detail = models.TextField(_("detail"), blank=True)
     duplicate_of = models.ForeignKey(
         Media,

@@ -19,6 +19,18 @@ logger = logging.getLogger(__name__)
 # A file whose processing killed its worker this many times is not tried again.
 MAX_ATTEMPTS = 3
 
+MISSING = gettext_noop(
+    "The uploaded file is missing from storage: upload it again and it will be processed."
+)
+UNEXPECTED = gettext_noop(
+    "Processing failed because of an unexpected error: try again later, and tell a site admin "
+    "if it keeps failing."
+)
+INTERRUPTED = gettext_noop(
+    "Processing stopped several times before it could finish: try again later, and tell a "
+    "site admin if it keeps failing."
+)
+
 METADATA_FIELDS = (
     "width", "height", "capture_time_source", "camera_offset", "make", "model",
     "serial_number", "orientation", "exposure_time", "iso", "flash", "gps_latitude",
@@ -30,7 +42,7 @@ METADATA_FIELDS = (
 # have changed since the worker loaded the row.
 PROCESSED_FIELDS = (
     *METADATA_FIELDS, "camera_time", "maker_note_time", "exif", "captured_at",
-    "is_outside_deployment", "preview", "thumbnail", "state", "failure_reason",
+    "is_outside_deployment", "is_truncated", "preview", "thumbnail", "state", "failure_reason",
     "failure_detail", "processed_at",
 )  # fmt: skip
 
@@ -58,6 +70,8 @@ def analyse(file: BinaryIO, name: str) -> Analysis:
     """
     metadata = exif.read_metadata(file, name, max_pixels=settings.MAX_IMAGE_PIXELS)
     rendered = derivatives.render_derivatives(file)
+    if rendered.cut_short:
+        metadata.warnings.append({"reason": derivatives.CUT_SHORT, "detail": rendered.cut_short})
     return Analysis(metadata, rendered)
 
 
@@ -79,18 +93,18 @@ def process_media(media: Media) -> None:
         media.mark_failed(exc.reason, exc.detail)
         return
     except FileNotFoundError as exc:
-        media.mark_failed(gettext_noop("The uploaded file is missing from storage."), str(exc))
+        # Not str(exc): it quotes the path as Python does.
+        detail = f"{exc.strerror}: {exc.filename}" if exc.filename else str(exc)
+        media.mark_failed(MISSING, detail)
         return
     except Exception as exc:
         # Nothing may stay "processing" for ever; Celery logs the traceback.
-        media.mark_failed(
-            gettext_noop("Processing failed because of an unexpected error."),
-            f"{type(exc).__name__}: {exc}",
-        )
+        media.mark_failed(UNEXPECTED, f"{type(exc).__name__}: {exc}")
         raise
     media.preview, media.thumbnail = derivatives.store_derivatives(
         analysis.derivatives, media.sha256
     )
+    media.is_truncated = bool(analysis.derivatives.cut_short)
     _fill(media, analysis.metadata)
     media.save(update_fields=PROCESSED_FIELDS)
     if media.captured_at is not None:
@@ -112,10 +126,7 @@ def _start(media: Media) -> bool:
     media.state = Media.State.PROCESSING
     media.attempt_count += 1
     if media.attempt_count > MAX_ATTEMPTS:
-        media.mark_failed(
-            gettext_noop("Processing was interrupted too many times (the worker stopped)."),
-            f"{media.attempt_count - 1} attempts",
-        )
+        media.mark_failed(INTERRUPTED, f"{media.attempt_count - 1} attempts, the worker stopped")
         return False
     return True
 

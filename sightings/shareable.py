@@ -19,7 +19,6 @@ from typing import BinaryIO
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import TemporaryUploadedFile
-from django.utils.translation import gettext_noop
 from PIL import Image
 
 from sightings import derivatives, exif, ingest
@@ -158,8 +157,7 @@ def write_png(source: BinaryIO, target: BinaryIO) -> None:
         try:
             _write_png(image, target)
         except PILLOW_ERRORS as exc:
-            reason = gettext_noop("The image data is truncated or corrupt.")
-            raise derivatives.ImageError(reason, str(exc)) from exc
+            raise derivatives.ImageError(derivatives.DAMAGED, str(exc)) from exc
 
 
 def _write_png(image: Image.Image, target: BinaryIO) -> None:

@@ -147,6 +147,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "skipped": _skipped(request, batch),
         "can_retry": access.may(request, Action.UPLOAD, batch.deployment.location.team_id),
         "workers_silent": workers.silent_since(),
+        "sees_details": access.sees_details(request),
     }
     return render(request, "sightings/batch_detail.html", context)
 
@@ -168,22 +169,26 @@ def _skipped(request: HttpRequest, batch: UploadBatch) -> list[tuple]:
 def batch_progress(request: HttpRequest, pk: int) -> JsonResponse:
     batch = access.get_batch_for_user(request, pk)
     failed = batch.media.filter(state=Media.State.FAILED).order_by("pk")[:FAILED_LISTED]
+    sees_details = access.sees_details(request)
     return JsonResponse(
         {
             **batch.progress(),
             "workers_silent": workers.silent_since() is not None,
-            "failed": [
-                {
-                    "id": media.pk,
-                    "name": media.original_name,
-                    "folder": media.folder,
-                    "reason": _(media.failure_reason) if media.failure_reason else "",
-                    "detail": media.failure_detail,
-                }
-                for media in failed
-            ],
+            "failed": [_failure(media, sees_details) for media in failed],
         }
     )
+
+
+def _failure(media: Media, sees_details: bool) -> dict:
+    failure = {
+        "id": media.pk,
+        "name": media.original_name,
+        "folder": media.folder,
+        "reason": _(media.failure_reason) if media.failure_reason else "",
+    }
+    if sees_details:
+        failure["detail"] = media.failure_detail
+    return failure
 
 
 @login_required
@@ -206,6 +211,7 @@ def media_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "own": viewer.may(Action.VIEW, team),
         "can_retry": viewer.may(Action.UPLOAD, team),
         "protected": protected,
+        "sees_details": access.sees_details(request),
         "gps": access.image_place(viewer, media),
         # Raw tags, the file's hash and the problems found in it may all say where it was
         # taken: a viewer who may not know the place sees none of them.

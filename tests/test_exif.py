@@ -31,6 +31,7 @@ CAMTRAPR = "camera-trap/camtrapR/sample_images_species_dir/StationA/PBE/"
 CAMTRAPR_IMAGE = CAMTRAPR + "StationA__2009-04-21__00-40-00(1).JPG"
 NO_METADATA = "camera-trap/camtrapR/full_size_for_ocr/StationA/mousedeer.JPG"
 IPHONE_HEIC = "exif-samples/heic/mobile/iphone_13_pro_max.HEIC"
+TRUNCATED = "camera-trap/speciesnet/test_data/african_elephants_truncated_file.jpg"
 
 # The camera serial lives only in a maker note that we do not decode (exiftool does).
 NIKON_SERIAL = "serial_number: only in the Nikon maker note (Nikon:SerialNumber)"
@@ -207,6 +208,23 @@ def test_camtrapr_file_name_is_the_last_fallback(tmp_path: Path, name: str) -> N
     assert meta.make == ""
 
 
+def test_a_truncated_file_is_read_from_its_intact_header_as_exiftool_reads_it() -> None:
+    # The first 600,000 bytes of african_elephants.jpg: the camera stopped writing mid-image.
+    assert TRUNCATED in REFERENCE  # so test_it_agrees_with_exiftool compares every field too
+    meta = _read(TRUNCATED)
+    assert (meta.width, meta.height, meta.orientation) == (2048, 1536, 1)
+    assert (meta.camera_time, meta.capture_time_source) == (
+        dt.datetime(2010, 8, 4, 8, 43, 15),
+        "DateTimeOriginal",
+    )
+    assert meta.image_description == "M2E70L213-212R382B320"
+    assert meta.warnings == []
+
+
+def test_a_value_with_control_characters_is_quoted_without_a_python_repr() -> None:
+    assert exif.quoted("a\x00b\n") == '"a\ufffdb\ufffd"'
+
+
 def test_no_time_at_all_is_not_an_error() -> None:
     meta = _read(NO_METADATA)
     assert (meta.camera_time, meta.capture_time_source, meta.warnings) == (None, "", [])
@@ -224,7 +242,8 @@ def test_text_file_is_refused() -> None:
             io.BytesIO(b"Station,Date\nA,2024-05-06\n"), "notes.jpg", max_pixels=MAX_PIXELS
         )
     assert error.value.reason == exif.NOT_AN_IMAGE
-    assert error.value.detail == "unknown format, starts with b'Station,'"
+    # The first bytes in hex, as a site admin reads them in a hex dump; never a Python repr.
+    assert error.value.detail == "unknown format, starts with 53 74 61 74 69 6f 6e 2c"
 
 
 def test_more_pixels_than_the_limit_is_refused() -> None:
@@ -279,7 +298,7 @@ def test_absurd_date_time_original_falls_back_to_create_date(absurd: str) -> Non
     assert meta.camera_time == dt.datetime(2019, 5, 6, 7, 8, 9)
     assert (meta.capture_time_source, meta.camera_offset) == ("CreateDate", "+01:00")
     assert [w["reason"] for w in meta.warnings] == [exif.BAD_VALUE]
-    assert meta.warnings[0]["detail"].startswith(f"EXIF DateTimeOriginal = {absurd!r}: ")
+    assert meta.warnings[0]["detail"].startswith(f'EXIF DateTimeOriginal = "{absurd}": ')
 
 
 def test_blank_date_means_unknown_without_a_warning() -> None:
@@ -298,14 +317,14 @@ def test_absurd_gps_latitude_is_dropped_with_a_warning() -> None:
     assert meta.gps_latitude is None
     assert (meta.gps_longitude, meta.gps_altitude) == (-116.5, -12.5)
     assert meta.warnings == [
-        {"reason": exif.BAD_VALUE, "detail": "GPS GPSLatitude = '[123, 0, 0]': not within 0..90°"}
+        {"reason": exif.BAD_VALUE, "detail": 'GPS GPSLatitude = "[123, 0, 0]": not within 0..90°'}
     ]
 
 
 def test_zero_denominator_is_dropped_with_a_warning() -> None:
     meta = _read_exif({0x829A: TiffImagePlugin.IFDRational(1, 0), 0x8827: 400})
     assert (meta.exposure_time, meta.iso) == (None, 400)
-    assert meta.warnings[0]["detail"].startswith("EXIF ExposureTime = '1/0': ")
+    assert meta.warnings[0]["detail"].startswith('EXIF ExposureTime = "1/0": ')
     assert "EXIF ExposureTime" not in meta.tags
 
 
@@ -325,7 +344,7 @@ def test_exif_block_without_tiff_header_gives_a_warning() -> None:
         io.BytesIO(data[:tiff] + b"XX" + data[tiff + 2 :]), "a.jpg", max_pixels=MAX_PIXELS
     )
     assert (meta.make, meta.camera_time, meta.tags) == ("", None, {})
-    detail = "no TIFF header: b'XX\\x00*\\x00\\x00\\x00\\x08'"
+    detail = "no TIFF header: 58 58 00 2a 00 00 00 08"
     assert meta.warnings == [{"reason": exif.EXIF_UNREADABLE, "detail": detail}]
 
 
@@ -390,6 +409,7 @@ def test_random_damage_to_the_exif_block_never_raises(path: str) -> None:
             damaged[rng.randrange(start, end)] = rng.randrange(256)
         meta = read_metadata(io.BytesIO(bytes(damaged)), "a.jpg", max_pixels=MAX_PIXELS)
         assert "\\u0000" not in json.dumps([meta.tags, meta.warnings], allow_nan=False)
+        assert not [w for w in meta.warnings if re.search(r"\bb'|\\x[0-9a-f]{2}", w["detail"])]
 
 
 @pytest.mark.parametrize(

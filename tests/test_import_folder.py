@@ -60,10 +60,14 @@ def test_it_imports_stations_as_deployments_and_reports(
         "  failed: StationA/PBE/broken.JPG: The file is not an image that can be read. "
         "(OSError: Truncated File Read)"
     ) in summary
-    assert "  skipped: StationA/PBE/empty.JPG: The file is empty." in summary
     assert (
-        "  skipped: StationA/PBE/notes.txt: Only JPEG, PNG, TIFF, HEIF and WebP images" in summary
-    )
+        "  skipped: StationA/PBE/empty.JPG: The file is empty: the camera may have lost power "
+        "while writing it. (0 bytes)"
+    ) in summary
+    assert (
+        "  skipped: StationA/PBE/notes.txt: The file is not an image: only JPEG, PNG, TIFF, HEIF "
+        "and WebP images are imported. (starts with "
+    ) in summary
     # The deployment spans its images: 2009-04-10 05:07 to 2009-05-07 17:11, UTC+8.
     assert (deployment.start_at, deployment.end_at, deployment.time_zone) == (
         dt.datetime(2009, 4, 9, 21, 7, tzinfo=dt.UTC),
@@ -76,9 +80,10 @@ def test_it_imports_stations_as_deployments_and_reports(
         ["Prionailurus bengalensis"] * 6 + ["Viverra tangalunga"] * 2
     )
     assert Species.objects.get(scientific_name="Viverra tangalunga").name_en == "Viverra tangalunga"
-    # Safe to run again after an interruption: nothing twice.
+    # Safe to run again after an interruption: nothing twice; what failed is tried again.
     again = run(card, *options)
-    assert again.splitlines()[0].startswith("StationA: 0 imported, 10 already in the exchange,")
+    assert again.splitlines()[0].startswith("StationA: 0 imported, 9 already in the exchange,")
+    assert "  retried: StationA/PBE/broken.JPG: The same file was uploaded before" in again
     assert Media.objects.count() == 10
 
 

@@ -57,13 +57,18 @@ def test_gps_is_signed_decimal_degrees():
 def test_it_reports_what_the_worker_would_fail_on(tmp_path):
     empty = tmp_path / "empty.jpg"
     empty.write_bytes(b"")
-    records = inspect(empty, TRUNCATED, tmp_path / "missing.jpg", HYPERFIRE_2)
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(TRUNCATED.read_bytes()[:3000])  # cut within its header
+    records = inspect(empty, broken, tmp_path / "missing.jpg", HYPERFIRE_2, TRUNCATED)
     errors = [record["error"] for record in records]
-    assert errors[0] == "The file is empty. (0 bytes)"
-    assert errors[1].startswith("The image data is truncated or corrupt. (image file is truncated")
+    assert (
+        errors[0] == "The file is empty: the camera may have lost power while writing it. (0 bytes)"
+    )
+    assert errors[1] == "The file is not an image that can be read. (OSError: Truncated File Read)"
     assert errors[2] == "No such file or directory"
-    assert errors[3] is None
-    assert records[1]["captured_at"] is None
+    assert errors[3:] == [None, None]
+    # An image cut short is read from its intact header, as the worker does.
+    assert (records[4]["captured_at"], records[4]["width"]) == ("2010-08-04T08:43:15", 2048)
 
 
 def test_it_never_crashes_on_the_whole_corpus(tmp_path):

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from .conftest import TESTDATA
-from .test_processing import HYPERFIRE_2, add, process
+from .test_processing import CUT_SHORT, HYPERFIRE_2, TRUNCATED, add, process
 
 # Starts as a JPEG does, so it is stored, and fails in processing.
 FAKE_JPEG = b"\xff\xd8\xff\xe0battery 87%, 3 triggers\n"
@@ -96,8 +96,8 @@ def test_the_batch_page_lists_failures_duplicates_and_skipped_files(client, alic
     process(batch.media.get(original_name="fake.JPG"))
     text = client.get(f"/batches/{batch.pk}/").content.decode()
     assert "The file is not an image that can be read." in text
-    assert "duplicate of a file already uploaded" in text
-    assert "not an image" in text and "The file is empty." in text
+    assert "The same file was uploaded before, so it is not stored again." in text
+    assert "The file is empty: the camera may have lost power while writing it." in text
     assert "Retry all failed files" in text
 
 
@@ -108,7 +108,9 @@ def test_progress_counts_states_for_the_page_script(client, alice, cn_deployment
     assert progress == {
         "states": {"queued": 0, "processing": 0, "processed": 0, "failed": 1},
         "total": 1,
+        "truncated": 0,
         "duplicates": 0,
+        "retried": 0,
         "skipped": 0,
         "done": True,
         "failed": [
@@ -117,7 +119,6 @@ def test_progress_counts_states_for_the_page_script(client, alice, cn_deployment
                 "name": "fake.jpg",
                 "folder": "",
                 "reason": "The file is not an image that can be read.",
-                "detail": "OSError: Truncated File Read",
             }
         ],
     }
@@ -141,3 +142,68 @@ def test_the_list_filters_images_without_capture_time(client, alice, cn_deployme
     text = client.get(f"/deployments/{cn_deployment.pk}/?show=no_time").content.decode()
     assert media.original_name in text
     assert HYPERFIRE_2.name not in text
+
+
+# What went wrong: a sentence for everyone, the technical detail for site admins only.
+
+
+@pytest.fixture
+def troubles(client, alice, cn_deployment):
+    """A batch with a failed file, a truncated image and two skipped files."""
+    client.force_login(alice)
+    files = [SimpleUploadedFile("fake.JPG", FAKE_JPEG), SimpleUploadedFile("empty.JPG", b"")]
+    files += [SimpleUploadedFile("cut.JPG", TRUNCATED.read_bytes())]
+    files += [SimpleUploadedFile("notes.JPG", b"battery 87%, 3 triggers")]
+    client.post(f"/deployments/{cn_deployment.pk}/upload/", {"files": files})
+    client.logout()
+    batch = cn_deployment.batches.get()
+    fake, cut = (process(batch.media.get(original_name=name)) for name in ("fake.JPG", "cut.JPG"))
+    return batch, fake, cut
+
+
+SENTENCES = [
+    "The file is not an image that can be read.",
+    "The file is empty: the camera may have lost power while writing it.",
+    "The file is not an image: only JPEG, PNG, TIFF, HEIF and WebP images are imported.",
+    CUT_SHORT,
+]
+DETAILS = [
+    "OSError: Truncated File Read",  # the failure, as Pillow said it
+    "0 bytes",  # the empty file
+    "starts with 62 61 74 74 65 72 79 20 38 37 25 2c 20 33 20 74",  # "battery 87%, 3 t"
+    "image file is truncated (13 bytes not processed)",  # the truncated image's warning
+]
+
+
+@pytest.mark.parametrize(("user", "sees_details"), [("alice", False), ("site_admin", True)])
+def test_the_technical_detail_is_for_site_admins_only(
+    client, request, troubles, user, sees_details
+):
+    batch, fake, cut = troubles
+    client.force_login(request.getfixturevalue(user))
+    pages = [client.get(url) for url in (f"/batches/{batch.pk}/", f"/media/{fake.pk}/")]
+    pages.append(client.get(f"/media/{cut.pk}/"))
+    assert [page.status_code for page in pages] == [200, 200, 200]
+    text = "".join(page.content.decode() for page in pages)
+    for sentence in SENTENCES:
+        assert sentence in text
+    assert [detail in text for detail in DETAILS] == [sees_details] * len(DETAILS)
+    [failed] = client.get(f"/batches/{batch.pk}/progress/").json()["failed"]
+    assert failed["reason"] == "The file is not an image that can be read."
+    assert failed.get("detail") == (DETAILS[0] if sees_details else None)
+    # Never a Python repr, not even for a site admin.
+    assert "b&#x27;" not in text and "b'" not in text
+
+
+def test_truncated_images_are_counted_on_the_batch_page_and_flagged(
+    client, alice, cn_deployment, troubles
+):
+    batch, _, cut = troubles
+    client.force_login(alice)
+    text = client.get(f"/batches/{batch.pk}/").content.decode()
+    assert '<dd id="count-truncated">1</dd>' in text
+    assert "1 image is truncated: the camera may have lost power while writing it." in text
+    assert client.get(f"/batches/{batch.pk}/progress/").json()["truncated"] == 1
+    listed = client.get(f"/deployments/{cn_deployment.pk}/").content.decode()
+    assert '<span class="flag">truncated</span>' in listed
+    assert f'src="/media/{cut.pk}/thumbnail/"' in listed

@@ -148,7 +148,7 @@ def test_a_duplicate_report_names_only_what_the_uploader_may_see(
     skipped = SkippedFile.objects.get(reason="duplicate")
     client.force_login(boris)
     page = client.get(f"/batches/{skipped.batch_id}/").content.decode()
-    assert "duplicate of a file already uploaded" in page
+    assert "The same file was uploaded before, so it is not stored again." in page
     assert "HC-07" not in page and f"/media/{theirs.pk}/" not in page
     assert theirs.original_name not in page
 

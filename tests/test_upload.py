@@ -23,8 +23,12 @@ from .conftest import CAMTRAPR, wait_until
 STATION_A = CAMTRAPR / "sample_images_species_dir" / "StationA"
 IMAGE = STATION_A / "PBE" / "StationA__2009-04-21__00-40-00(1).JPG"
 OTHER_IMAGE = STATION_A / "VTA" / "StationA__2009-04-10__05-07-00(1).JPG"
-ONLY_IMAGES = "Only JPEG, PNG, TIFF, HEIF and WebP images are imported."
+ONLY_IMAGES = "The file is not an image: only JPEG, PNG, TIFF, HEIF and WebP images are imported."
 VIDEOS = "Videos are not supported yet."
+EMPTY = "The file is empty: the camera may have lost power while writing it."
+TOO_LARGE = "The file is larger than this site accepts."
+BATCH_FULL = "The batch already holds as many files as allowed: upload the rest in a new batch."
+DUPLICATE = "The same file was uploaded before, so it is not stored again."
 JPEG_START = b"\xff\xd8\xff\xe0"
 
 
@@ -52,8 +56,9 @@ def bytes_written() -> int:
     return int(re.search(r"^wchar: (\d+)$", io_counts, re.MULTILINE)[1])
 
 
-def skipped() -> list[tuple[str, str, str]]:
-    return [(f.name, f.reason, f.detail) for f in SkippedFile.objects.order_by("pk")]
+def skipped() -> list[tuple[str, str, str, str]]:
+    """Each skipped file: name, reason, the sentence for the uploader, the detail for admins."""
+    return [(f.name, f.reason, f.message, f.detail) for f in SkippedFile.objects.order_by("pk")]
 
 
 def test_it_requires_login(client, cn_deployment):
@@ -119,16 +124,11 @@ def test_an_empty_file_is_skipped_and_does_not_stop_the_others(client, alice, cn
     assert response.status_code == 302
     sizes = dict(Media.objects.values_list("original_name", "file_size"))
     assert sizes == {IMAGE.name: IMAGE.stat().st_size}
-    skipped = SkippedFile.objects.get()
-    assert (skipped.name, skipped.reason, skipped.detail) == (
-        "empty.JPG",
-        "not_an_image",
-        "The file is empty.",
-    )
+    assert skipped() == [("empty.JPG", "not_an_image", EMPTY, "0 bytes")]
 
 
 @pytest.mark.parametrize(
-    ("name", "data", "reason"),
+    ("name", "data", "message"),
     [
         ("view.jpg", b"<!DOCTYPE html><script>alert(1)</script>", ONLY_IMAGES),
         ("drawing.svg", b'<svg xmlns="http://www.w3.org/2000/svg"/>', ONLY_IMAGES),
@@ -139,12 +139,12 @@ def test_an_empty_file_is_skipped_and_does_not_stop_the_others(client, alice, cn
     ],
 )
 def test_files_that_are_no_image_are_skipped_whatever_their_name(
-    client, alice, cn_deployment, media_root, name, data, reason
+    client, alice, cn_deployment, media_root, name, data, message
 ):
     client.force_login(alice)
     client.post(upload_url(cn_deployment), {"files": [SimpleUploadedFile(name, data)]})
-    skipped = SkippedFile.objects.get()
-    assert (skipped.name, skipped.reason, skipped.detail) == (name, "not_an_image", reason)
+    # The detail, for site admins: the first bytes in hex.
+    assert skipped() == [(name, "not_an_image", message, f"starts with {data[:16].hex(' ')}")]
     assert not Media.objects.exists()
     assert not list((media_root / "originals").rglob(hashlib.sha256(data).hexdigest() + "*"))
 
@@ -211,12 +211,13 @@ def test_it_types_archive_entries_by_their_content(client, alice, cn_deployment)
         "DCIM/x.dat": IMAGE.read_bytes(),
     }
     client.post(upload_url(cn_deployment), {"files": [zip_of(entries)]})
-    assert skipped() == [
+    nested = "Archives inside archives are not unpacked: upload the inner archive on its own."
+    assert [(name, reason, message) for name, reason, message, _ in skipped()] == [
         ("DCIM/notes.txt", "not_an_image", ONLY_IMAGES),
         ("DCIM/clip.MP4", "not_an_image", VIDEOS),
         ("DCIM/page.jpg", "not_an_image", ONLY_IMAGES),
-        ("DCIM/inner.zip", "not_an_image", "Archives inside archives are not unpacked."),
-        ("DCIM/empty.JPG", "not_an_image", "The file is empty."),
+        ("DCIM/inner.zip", "not_an_image", nested),
+        ("DCIM/empty.JPG", "not_an_image", EMPTY),
     ]
     media = Media.objects.get()
     assert (media.folder, media.original_name, media.format) == ("DCIM", "x.dat", "jpeg")
@@ -229,7 +230,8 @@ def test_a_zip_is_told_by_its_signature_not_its_name(client, alice, cn_deploymen
     not_a_zip = SimpleUploadedFile("photos.zip", b"These are not the photos.")
     client.post(upload_url(cn_deployment), {"files": [archive, not_a_zip]})
     assert Media.objects.get().folder == "StationA"
-    assert skipped() == [("photos.zip", "not_an_image", ONLY_IMAGES)]
+    head = "54 68 65 73 65 20 61 72 65 20 6e 6f 74 20 74 68"  # "These are not th"
+    assert skipped() == [("photos.zip", "not_an_image", ONLY_IMAGES, f"starts with {head}")]
 
 
 def test_it_limits_the_number_of_entries(client, alice, cn_deployment, settings):
@@ -237,12 +239,11 @@ def test_it_limits_the_number_of_entries(client, alice, cn_deployment, settings)
     client.force_login(alice)
     entries = {f"{n}.jpg": IMAGE.read_bytes() + bytes([n]) for n in range(3)}
     client.post(upload_url(cn_deployment), {"files": [zip_of(entries)]})
-    skipped = SkippedFile.objects.get()
-    assert (skipped.name, skipped.reason, skipped.detail) == (
-        "card.zip",
-        "archive_limit",
-        "3 entries, limit 2",
+    message = (
+        "The archive holds more files than may be unpacked at once: split the card into "
+        "several archives."
     )
+    assert skipped() == [("card.zip", "archive_limit", message, "3 entries, limit 2")]
     assert not Media.objects.exists()
 
 
@@ -257,9 +258,13 @@ def test_it_limits_the_unpacked_size_on_the_bytes_written(
     client.post(upload_url(cn_deployment), {"files": [archive]})
     assert Media.objects.get().original_name == "a.jpg"  # the entries before it are kept
     limit = settings.ZIP_MAX_UNPACKED_BYTES
+    message = (
+        "The archive unpacks to more than may be unpacked at once: split the card into "
+        "several archives."
+    )
     assert skipped() == [
-        ("b.jpg", "archive_limit", f"over {limit} bytes unpacked, the limit"),
-        ("c.txt", "not_an_image", ONLY_IMAGES),
+        ("b.jpg", "archive_limit", message, f"over {limit} bytes unpacked, the limit"),
+        ("c.txt", "not_an_image", ONLY_IMAGES, "starts with 78"),
     ]
     assert set((media_root / "incoming").iterdir()) == incoming  # what b.jpg began is gone
 
@@ -273,7 +278,8 @@ def test_an_entry_past_the_file_size_limit_is_skipped_alone(client, alice, cn_de
     )
     client.post(upload_url(cn_deployment), {"files": [archive]})
     assert sorted(Media.objects.values_list("original_name", flat=True)) == ["a.jpg", "b.jpg"]
-    assert skipped() == [("big.jpg", "too_large", f"{len(big)} bytes, limit 100000 bytes")]
+    detail = f"{len(big)} bytes, limit 100000 bytes"
+    assert skipped() == [("big.jpg", "too_large", TOO_LARGE, detail)]
 
 
 def test_a_zip_bomb_writes_little_and_the_entries_before_it_are_kept(client, alice, cn_deployment):
@@ -285,7 +291,11 @@ def test_a_zip_bomb_writes_little_and_the_entries_before_it_are_kept(client, ali
     # ZIP_MAX_RATIO is 10: at most ten times the archive is written, then dropped.
     assert bytes_written() - before < 11 * archive.size
     ratio_detail = f"unpacks to over 10 times the archive's {archive.size} bytes, the limit"
-    assert skipped() == [("bomb.jpg", "archive_limit", ratio_detail)]
+    message = (
+        "The archive unpacks to many times its own size, which camera images never do: the "
+        "rest of it was not unpacked."
+    )
+    assert skipped() == [("bomb.jpg", "archive_limit", message, ratio_detail)]
     names = Media.objects.values_list("original_name", flat=True)
     assert sorted(names) == sorted(["a.jpg", OTHER_IMAGE.name])
 
@@ -321,9 +331,8 @@ def test_it_stops_an_entry_that_unpacks_to_more_than_it_declares(client, alice, 
     data[directory + 24 : directory + 28] = struct.pack("<I", 1000)
     lying = SimpleUploadedFile("card.zip", bytes(data), "application/zip")
     client.post(upload_url(cn_deployment), {"files": [lying]})
-    skipped = SkippedFile.objects.get()
-    assert (skipped.name, skipped.reason) == ("bomb.jpg", "broken_archive")
-    assert skipped.detail == "Bad CRC-32 for file 'bomb.jpg'"
+    message = "This file could not be unpacked: the archive is damaged."
+    assert skipped() == [("bomb.jpg", "broken_archive", message, "Bad CRC-32 for file 'bomb.jpg'")]
     assert Media.objects.get().original_name == "fine.jpg"
 
 
@@ -338,7 +347,10 @@ def test_an_encrypted_entry_is_skipped_as_broken(client, alice, cn_deployment):
         upload_url(cn_deployment), {"files": [SimpleUploadedFile("c.zip", bytes(data))]}
     )
     assert response.status_code == 302
-    assert skipped() == [("locked.jpg", "broken_archive", "encrypted, password required")]
+    message = (
+        "This file is protected by a password in the archive: pack the card again without one."
+    )
+    assert skipped() == [("locked.jpg", "broken_archive", message, "encrypted, password required")]
     assert Media.objects.get().original_name == "b.jpg"
 
 
@@ -348,7 +360,12 @@ def test_it_reports_a_broken_archive(client, alice, cn_deployment):
         "card.zip", b"PK\x03\x04 this is not really a zip", "application/zip"
     )
     client.post(upload_url(cn_deployment), {"files": [broken, as_upload(IMAGE)]})
-    assert SkippedFile.objects.get().reason == "broken_archive"
+    [(name, reason, message, _)] = skipped()
+    assert (name, reason, message) == (
+        "card.zip",
+        "broken_archive",
+        "The archive is damaged and could not be unpacked.",
+    )
     assert Media.objects.get().original_name == IMAGE.name
 
 
@@ -437,7 +454,7 @@ def test_a_file_past_the_size_limit_stops_being_written_at_once(
     client.post(upload_url(cn_deployment), {"files": [big, as_upload(IMAGE)]})
     assert bytes_written() - before < 2 * 1024 * 1024  # not the 20 MiB
     detail = f"{20 * 1024 * 1024 + 4} bytes, limit 1048576 bytes"
-    assert skipped() == [("big.jpg", "too_large", detail)]
+    assert skipped() == [("big.jpg", "too_large", TOO_LARGE, detail)]
     assert Media.objects.get().original_name == IMAGE.name
     assert set((media_root / "incoming").iterdir()) == incoming  # what it began is gone
 
@@ -460,7 +477,7 @@ def test_an_image_sent_with_an_oversize_one_is_processed(
         "2009-04-21T00:40:00",
     )
     detail = f"{3 * 1024 * 1024 + 4} bytes, limit 1048576 bytes"
-    assert skipped() == [("huge.JPG", "too_large", detail)]
+    assert skipped() == [("huge.JPG", "too_large", TOO_LARGE, detail)]
 
 
 def test_an_archive_may_be_as_large_as_may_be_unpacked(client, alice, cn_deployment, settings):
@@ -470,10 +487,11 @@ def test_an_archive_may_be_as_large_as_may_be_unpacked(client, alice, cn_deploym
     client.post(upload_url(cn_deployment), {"files": [archive]})
     # Its entry is still held to the file size limit.
     size = IMAGE.stat().st_size
-    assert skipped() == [("a.jpg", "too_large", f"{size} bytes, limit 1000 bytes")]
+    assert skipped() == [("a.jpg", "too_large", TOO_LARGE, f"{size} bytes, limit 1000 bytes")]
     settings.ZIP_MAX_UNPACKED_BYTES = 2000
     client.post(upload_url(cn_deployment), {"files": [zip_of({"a.jpg": IMAGE.read_bytes()})]})
-    assert skipped()[1] == ("card.zip", "too_large", f"{archive.size} bytes, limit 2000 bytes")
+    detail = f"{archive.size} bytes, limit 2000 bytes"
+    assert skipped()[1] == ("card.zip", "too_large", TOO_LARGE, detail)
 
 
 def test_images_past_the_batch_limit_are_skipped_and_the_rest_kept(
@@ -490,9 +508,9 @@ def test_images_past_the_batch_limit_are_skipped_and_the_rest_kept(
     stored = UploadBatch.objects.get().media.values_list("original_name", flat=True)
     assert sorted(stored) == sorted([IMAGE.name, OTHER_IMAGE.name])
     assert skipped() == [
-        (IMAGE.name, "duplicate", ""),  # duplicates take no room in the batch
-        (third.name, "batch_limit", "limit 2 files per batch"),
-        ("c/" + fourth.name, "batch_limit", "limit 2 files per batch"),
+        (IMAGE.name, "duplicate", DUPLICATE, ""),  # duplicates take no room in the batch
+        (third.name, "batch_limit", BATCH_FULL, "limit 2 files per batch"),
+        ("c/" + fourth.name, "batch_limit", BATCH_FULL, "limit 2 files per batch"),
     ]
 
 

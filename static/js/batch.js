@@ -10,7 +10,9 @@
     for (const [state, count] of Object.entries(progress.states)) {
       document.getElementById("count-" + state).textContent = count;
     }
-    document.getElementById("count-duplicates").textContent = progress.duplicates;
+    for (const count of ["truncated", "duplicates", "retried"]) {
+      document.getElementById("count-" + count).textContent = progress[count];
+    }
     document.getElementById("count-skipped").textContent = progress.skipped;
     document.getElementById("workers-silent").hidden = progress.done || !progress.workers_silent;
     const bar = document.getElementById("processing-bar");
@@ -25,6 +27,7 @@
         link.textContent = (media.folder ? media.folder + "/" : "") + media.name;
         file.append(link);
         const reason = document.createElement("td");
+        // Site admins alone are sent the technical detail.
         reason.textContent = media.reason + (media.detail ? " (" + media.detail + ")" : "");
         row.append(file, reason);
         return row;

@@ -11,21 +11,26 @@ TRUNCATED = TESTDATA / "camera-trap/speciesnet/test_data/african_elephants_trunc
 
 @pytest.mark.django_db(transaction=True)
 def test_an_uploader_sends_a_card_and_sees_it_processed(
-    page, live_server, alice, cn_deployment, celery_worker
+    page, live_server, alice, cn_deployment, celery_worker, tmp_path
 ):
     images = sorted(STATION_C.glob("*.JPG"))[:5]
+    fake = tmp_path / "fake.JPG"
+    fake.write_bytes(b"\xff\xd8\xff\xe0battery 87%, 3 triggers\n")  # stored, then fails
     log_in(page, live_server, "alice")
     page.click(f"a[href='/deployments/{cn_deployment.pk}/upload/']")
-    page.set_input_files("input[name=files]", [*images, TRUNCATED])
+    page.set_input_files("input[name=files]", [*images, TRUNCATED, fake])
     page.click("#upload-button")
     page.wait_for_url(f"{live_server.url}/batches/*/")
     # The counts refresh without reloading the page until every file is done.
     page.wait_for_selector("#processing-status:has-text('All files are done.')", timeout=90_000)
-    assert page.text_content("#count-processed") == "5"
+    # The image cut short is processed from what was saved, and counted.
+    assert page.text_content("#count-processed") == "6"
+    assert page.text_content("#count-truncated") == "1"
     assert page.text_content("#count-failed") == "1"
     failed = page.text_content("#failed-rows")
-    assert "african_elephants_truncated_file.jpg" in failed
-    assert "The image data is truncated or corrupt." in failed
+    assert "fake.JPG" in failed
+    assert "The file is not an image that can be read." in failed
+    assert "Truncated File Read" not in failed  # the technical detail is for site admins
 
 
 @pytest.mark.django_db(transaction=True)

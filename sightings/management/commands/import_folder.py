@@ -156,16 +156,20 @@ class Command(BaseCommand):
 
     def _import_file(self, station: Station, path: Path, folder: str, seen: set[str]) -> None:
         # Typed here too, by content as ingest.add_file does, so that no video is copied.
-        reason = ingest.not_an_image_reason(_head(path))
+        head = _head(path)
+        reason = ingest.not_an_image_reason(head)
         if reason is not None:
             SkippedFile.objects.create(
                 batch=station.batch, name=f"{folder}/{path.name}".lstrip("/"),
-                reason=SkippedFile.Reason.NOT_AN_IMAGE, detail=reason,
+                reason=SkippedFile.Reason.NOT_AN_IMAGE, message=reason,
+                detail=ingest.head_detail(head),
             )  # fmt: skip
             return
         file, sha256 = _copy(path)
         with file:
-            if sha256 not in seen and Media.objects.filter(sha256=sha256).exists():
+            # One that failed goes on to add_file, which queues it again.
+            earlier = Media.objects.filter(sha256=sha256).exclude(state=Media.State.FAILED)
+            if sha256 not in seen and earlier.exists():
                 station.already += 1  # imported by an earlier run
                 return
             seen.add(sha256)
@@ -198,7 +202,9 @@ class Command(BaseCommand):
                 reason = f"{media.failure_reason} ({media.failure_detail})".replace(" ()", "")
                 self.stdout.write(f"  failed: {media.folder}/{media.original_name}: {reason}")
             for skipped in station.batch.skipped_files.exclude(reason=SkippedFile.Reason.DUPLICATE):
-                self.stdout.write(f"  skipped: {skipped.name}: {skipped.detail}")
+                label = "retried" if skipped.reason == SkippedFile.Reason.RETRIED else "skipped"
+                reason = f"{skipped.message} ({skipped.detail})".replace(" ()", "")
+                self.stdout.write(f"  {label}: {skipped.name}: {reason}")
 
     def _progress(self, text: str) -> None:
         self.stderr.write(f"\r{text}", ending="")

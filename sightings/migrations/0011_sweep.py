@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sightings', '0009_media_format'),
+        ('sightings', '0010_truncated_media_and_skipped_messages'),
     ]
 
     operations = [
