@@ -113,6 +113,7 @@ def test_progress_counts_states_for_the_page_script(client, alice, cn_deployment
         "retried": 0,
         "skipped": 0,
         "done": True,
+        "workers_silent": True,  # no worker heard from in this test
         "failed": [
             {
                 "id": fake.pk,

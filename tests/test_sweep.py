@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import subprocess
 import sys
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -17,7 +20,7 @@ from sightings.models import Media, PendingGrouping, PendingIndependence, Specie
 from sightings.sweep import send_lost_work
 
 from .conftest import BASE_DIR, _database_url, wait_until
-from .test_events import upload
+from .test_events import camera_jpeg, upload
 
 NOW = timezone.now()
 MINUTE = dt.timedelta(minutes=1)
@@ -126,9 +129,16 @@ def test_a_broker_that_refuses_leaves_them_unsent_for_the_next_sweep(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_lost_image_is_processed_after_the_sweep(catalogue, cn_deployment, alice, celery_worker):
-    [image] = upload(cn_deployment, alice, "2009:04:21 00:40:00")
-    # Its message never reached the broker; nothing else would ever process it.
-    Media.objects.filter(pk=image.pk).update(sent_at=None)
+    # Stored and queued, but its message never reached the broker: nothing else would ever
+    # process it.
+    batch = cn_deployment.batches.create(uploaded_by=alice)
+    data = camera_jpeg("2009:04:21 00:40:00")
+    sha256 = hashlib.sha256(data).hexdigest()
+    image = Media.objects.create(
+        batch=batch, deployment=cn_deployment, sha256=sha256, format="jpeg", file_size=len(data),
+        file=default_storage.save(f"originals/{sha256}.jpg", ContentFile(data)),
+        original_name="lost.jpg", sent_at=None,
+    )  # fmt: skip
     send_lost_work()
     wait_until(lambda: Media.objects.get(pk=image.pk).event_id is not None, 60,
                celery_worker.text())  # fmt: skip
