@@ -208,3 +208,30 @@ def test_truncated_images_are_counted_on_the_batch_page_and_flagged(
     listed = client.get(f"/deployments/{cn_deployment.pk}/").content.decode()
     assert '<span class="flag">truncated</span>' in listed
     assert f'src="/media/{cut.pk}/thumbnail/"' in listed
+
+
+def test_an_original_is_served_as_what_it_is_never_as_a_page(client, alice, cn_deployment):
+    # A valid JPEG with a script in a comment, named view.html: stored as a JPEG, served as
+    # one (inline, as browsers show images), never sniffed, and sandboxed should anything
+    # still try to treat it as a document.
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), "olive").save(buffer, "JPEG", comment=b"<script>alert(1)</script>")
+    media = process(add(cn_deployment, alice, Path("view.html"), buffer.getvalue()))
+    tiff = io.BytesIO()
+    Image.new("RGB", (64, 48), "olive").save(tiff, "TIFF")
+    scan = process(add(cn_deployment, alice, Path("scan.html"), tiff.getvalue()))
+    client.force_login(alice)
+    response = client.get(f"/media/{media.pk}/original/")
+    assert response["Content-Type"] == "image/jpeg"
+    assert response["Content-Disposition"] == 'inline; filename="view.jpg"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response["Content-Security-Policy"]
+    assert "script-src" not in response["Content-Security-Policy"]  # default-src 'none'
+    # A format browsers do not show is a download.
+    response = client.get(f"/media/{scan.pk}/original/")
+    assert response["Content-Type"] == "image/tiff"
+    assert response["Content-Disposition"] == 'attachment; filename="scan.tif"'
+    for kind in ("preview", "thumbnail"):
+        derivative = client.get(f"/media/{media.pk}/{kind}/")
+        assert derivative["Content-Type"] == "image/jpeg"
+        assert b"<script>" not in b"".join(derivative.streaming_content)
