@@ -247,16 +247,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1,
 }  # fmt: skip
-# The sweep: what lost its message is sent again, every SWEEP_INTERVAL_SECONDS (Celery beat:
-# `make run` embeds it in its worker; production runs `celery -A neaspec_traps beat`). A
-# sweep not run within its interval (behind a card's images) is dropped, not piled up.
+# The sweep: work whose message was lost is sent again, so that it waits at most
+# SWEEP_INTERVAL_SECONDS: the sweep runs twice an interval and sends what waited half of
+# one (Celery beat: `make run` embeds it in its worker; production runs
+# `celery -A neaspec_traps beat`). A sweep not run in time (behind a card's images) is
+# dropped, not piled up.
 # https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html
 SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
     "sweep": {
         "task": "sightings.tasks.sweep",
-        "schedule": SWEEP_INTERVAL_SECONDS,
-        "options": {"expires": SWEEP_INTERVAL_SECONDS},
+        "schedule": SWEEP_INTERVAL_SECONDS / 2,
+        "options": {"expires": SWEEP_INTERVAL_SECONDS / 2},
     },
 }
 # Pages warn that processing has stopped when no worker was heard from for this long (an

@@ -4,13 +4,14 @@ A task is sent once, when its work is asked for (tasks.send_on_commit), and a br
 lose it: a restart without persistence, a purged queue, a send it refused, a worker machine
 that died holding it. Every piece of work also stands in the database, with when its task
 was sent: a queued image, a pending grouping or independence request. The sweep (a Celery
-beat task, every SWEEP_INTERVAL_SECONDS) sends again what waits longer than it should:
+beat task, twice every SWEEP_INTERVAL_SECONDS, so that lost work waits at most that long)
+sends again what has waited longer than it should, half an interval (the grace):
 
-- images queued but never sent (the broker refused), or sent well before images that
+- images queued but never sent (the broker refused), or sent a grace before images that
   workers have since started (the queue hands messages out in the order they were sent,
-  so theirs was lost), or sent an interval ago while no worker started any image;
+  so theirs was lost), or sent a grace ago while no worker started any image;
 - images a worker started longer ago than the task time limit and never finished;
-- grouping and independence requests sent an interval ago and still waiting.
+- grouping and independence requests sent a grace ago and still waiting.
 
 Every task is idempotent, so a task sent twice costs a little work, never a wrong result.
 With nothing to do, the sweep is a few index lookups.
@@ -36,11 +37,11 @@ logger = logging.getLogger(__name__)
 def send_lost_work(now: dt.datetime | None = None) -> dict[str, int]:
     """Send again what lost its message; return how many of each were sent."""
     now = now or timezone.now()
-    interval = dt.timedelta(seconds=settings.SWEEP_INTERVAL_SECONDS)
-    waited = Q(sent_at=None) | Q(sent_at__lt=now - interval)
+    grace = dt.timedelta(seconds=settings.SWEEP_INTERVAL_SECONDS / 2)
+    waited = Q(sent_at=None) | Q(sent_at__lt=now - grace)
     return {
-        "queued media": _send_media(lost_media(now, interval), now),
-        "interrupted media": _send_media(interrupted_media(now, interval), now),
+        "queued media": _send_media(lost_media(now, grace), now),
+        "interrupted media": _send_media(interrupted_media(now, grace), now),
         "grouping requests": _send(
             PendingGrouping.objects.filter(waited), now,
             lambda request: _grouping_task(request).delay(request.deployment_id),
@@ -54,19 +55,19 @@ def send_lost_work(now: dt.datetime | None = None) -> dict[str, int]:
     }  # fmt: skip
 
 
-def lost_media(now: dt.datetime, interval: dt.timedelta) -> QuerySet[Media]:
-    """Queued images whose message is gone: never sent, sent an interval before the latest
+def lost_media(now: dt.datetime, grace: dt.timedelta) -> QuerySet[Media]:
+    """Queued images whose message is gone: never sent, sent a grace before the latest
     message a worker started on (messages come out in the order they went in), or, if no
-    worker started any image for an interval, sent before that."""
-    started = Media.objects.filter(started_at__gte=now - interval)
+    worker started any image for a grace, sent before that."""
+    started = Media.objects.filter(started_at__gte=now - grace)
     latest = started.aggregate(latest=Max("sent_at"))["latest"]
-    before = latest - interval if latest else now - interval
+    before = latest - grace if latest else now - grace
     return Media.objects.filter(Q(sent_at=None) | Q(sent_at__lt=before), state=Media.State.QUEUED)
 
 
-def interrupted_media(now: dt.datetime, interval: dt.timedelta) -> QuerySet[Media]:
+def interrupted_media(now: dt.datetime, grace: dt.timedelta) -> QuerySet[Media]:
     """Images a worker started and neither finished nor gave up on: it died with them."""
-    limit = dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) + interval
+    limit = dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) + grace
     return Media.objects.filter(state=Media.State.PROCESSING, started_at__lt=now - limit)
 
 

@@ -63,12 +63,12 @@ def test_images_the_broker_never_took_are_sent(card):
 
 def test_images_sent_before_ones_workers_started_are_sent_again(card):
     # Messages come out of the queue in the order they went in: a worker started the
-    # image sent at -3 min, so the one sent at -5 min lost its message. The one sent at
-    # -1 min after it is still waiting its turn.
+    # image sent at -3 min, so the one sent at -5 min lost its message. The ones sent
+    # just before it and after it are still waiting their turn.
     lost, started, waiting, fresh = card
     set_times(lost, sent_at=ago(5))
     set_times(started, sent_at=ago(3), started_at=ago(0.2), state="processing")
-    set_times(waiting, sent_at=ago(3.5))
+    set_times(waiting, sent_at=ago(3.2))
     set_times(fresh, sent_at=ago(1))
     send_lost_work(NOW)
     assert resent(*card) == {lost.pk}
@@ -80,7 +80,7 @@ def test_when_no_worker_started_anything_for_an_interval_the_queue_is_sent_again
     set_times(old, sent_at=ago(2))
     set_times(older, sent_at=ago(20))
     for item in recent:
-        set_times(item, sent_at=ago(0.5))
+        set_times(item, sent_at=ago(0.2))
     counts = send_lost_work(NOW)
     assert resent(*card) == {old.pk, older.pk}
     assert counts["queued media"] == 2
