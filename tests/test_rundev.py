@@ -135,3 +135,33 @@ def _answers(browser: Browser) -> bool:
 def _processes_in_group(group: int) -> str:
     result = subprocess.run(["ps", "-o", "args=", "-g", str(group)], capture_output=True, text=True)
     return result.stdout
+
+
+def test_make_run_starts_a_worker_that_died_again_and_says_so(rundev):
+    process, base, output = rundev
+    wait_until(lambda: " ready." in "".join(output), 90, "".join(output))
+    worker = _celery_main_process(process.pid)
+    os.kill(worker, signal.SIGKILL)
+    wait_until(lambda: "the Celery worker stopped" in "".join(output), 30, "".join(output))
+    wait_until(lambda: "".join(output).count(" ready.") >= 2, 90, "".join(output))
+    browser = Browser(base)
+    wait_until(lambda: _answers(browser), 30, "".join(output))
+    browser.log_in("cn-uploader", "demo")
+    uploaded = browser.upload("/deployments/1/upload/", IMAGE)
+    progress = f"/batches/{uploaded['batch']}/progress/"
+    wait_until(lambda: json.loads(browser.get(progress)[1])["done"], 60, "".join(output))
+    os.killpg(process.pid, signal.SIGINT)
+    process.wait(timeout=30)
+
+
+def _celery_main_process(group: int) -> int:
+    """The worker's main process: the oldest celery process of make run's group."""
+    result = subprocess.run(
+        ["ps", "-o", "pid=,args=", "-g", str(group), "--sort", "start_time"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    return next(
+        int(line.split()[0])
+        for line in result.stdout.splitlines()
+        if "celery -A neaspec_traps worker" in line
+    )
