@@ -544,7 +544,7 @@ def run_stack(title: str, key: str, start, images: list[Image]) -> dict:
     figures["cpu"] = cpu
     print_stack(figures, report, results)
     if not report["lost"]:
-        shutil.rmtree(folder / "media", ignore_errors=True)  # 1.5 GB; kept to look into a loss
+        shutil.rmtree(folder / "media", ignore_errors=True)  # a GB or so; kept to look into a loss
     return {**figures, **report}
 
 
