@@ -235,10 +235,14 @@ def _database_url() -> str:
     )
 
 
-def wait_until(condition: Callable[[], object], timeout: float = 60, context: str = "") -> None:
-    """Poll until the condition holds; fail the test after the timeout."""
+def wait_until(
+    condition: Callable[[], object], timeout: float = 60, context: str | Callable[[], str] = ""
+) -> None:
+    """Poll until the condition holds; fail the test after the timeout, saying the context
+    (a callable: as it is then)."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
+            context = context() if callable(context) else context
             pytest.fail(f"Timed out after {timeout} s waiting.\n{context[-4000:]}")
         time.sleep(0.1)
