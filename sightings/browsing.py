@@ -221,7 +221,7 @@ def sighting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "others": others.select_related("species"),
         "place": access.place(viewer, sighting.location),
         "zone": deployment.time_zone or "UTC",
-        "history": sighting.changes.select_related("changed_by"),
+        "history": classification.history(sighting),
         "can_review": viewer.may(Action.REVIEW, team),
         "can_name": viewer.may(Action.NAME, team),
         "statuses": Sighting.Review.choices,

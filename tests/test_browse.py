@@ -208,7 +208,7 @@ def test_the_sighting_page_shows_times_images_and_history(
     )
     assert "2009-04-21 00:40:00 +0800" in text and "2009-04-20 16:40:00" in text
     assert 'id="mini-map"' in text and 'data-latitude="43.085300"' in text
-    assert "<code>species</code>: — → Panthera pardus orientalis" in text
+    assert "Named Amur leopard (Panthera pardus orientalis)" in text
 
 
 def test_reviewers_of_the_team_approve_and_it_is_kept(
