@@ -646,8 +646,9 @@ def record_table(request: HttpRequest) -> HttpResponse:
         form.cleaned_data["min_delta"],
         form.cleaned_data["compared_to"],
     )
-    response = StreamingHttpResponse(
-        exports.csv_lines(exports.record_table_rows(detections)), content_type="text/csv"
+    lines = exports.csv_lines(
+        exports.record_table_rows(detections), bom=form.cleaned_data["excel"]
     )
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="record_table.csv"'
     return response
