@@ -30,6 +30,7 @@ from sightings import (
     access,
     classification,
     derivatives,
+    exif,
     exports,
     folders,
     independence,
@@ -206,6 +207,7 @@ def media_detail(request: HttpRequest, pk: int) -> HttpResponse:
     team = media.deployment.location.team_id
     protected = access.place(viewer, media.deployment.location).generalised
     shown = access.sightings(viewer).filter(event=media.event_id) if media.event_id else None
+    labelled, technical = exif.labelled_tags(media.exif)
     context = {
         "media": media,
         "own": viewer.may(Action.VIEW, team),
@@ -215,7 +217,8 @@ def media_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "gps": access.image_place(viewer, media),
         # Raw tags, the file's hash and the problems found in it may all say where it was
         # taken: a viewer who may not know the place sees none of them.
-        "tags": [] if protected else sorted(media.exif.items()),
+        "labelled_tags": [] if protected else labelled,
+        "technical_tags": technical if access.sees_details(request) and not protected else [],
         "sightings": shown.select_related("species", "individual") if shown else [],
     }
     return render(request, "sightings/media_detail.html", context)
