@@ -100,20 +100,21 @@ class NamingForm(forms.Form):
 
 
 class FolderAnswerForm(forms.Form):
-    """One unknown card folder name: the species it stands for, or ignore it."""
+    """One unknown card folder name: the species it stands for, or ignore it. Ignoring is a
+    checkbox, so that nobody has to type a word of English (or know which word)."""
 
-    IGNORE = "ignore"
+    answer = forms.CharField(label=_("Species"), max_length=300, required=False)
+    ignore = forms.BooleanField(label=_("Ignore this folder"), required=False)
 
-    answer = forms.CharField(label=_("Species"), max_length=300)
-
-    def clean_answer(self) -> Species | None:
-        text = self.cleaned_data["answer"].strip()
-        if text.casefold() == self.IGNORE:
-            return None
-        species = Species.objects.all().find(text)
-        if species is None:
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("ignore"):
+            cleaned["species"] = None
+            return cleaned
+        cleaned["species"] = Species.objects.all().find(cleaned.get("answer", ""))
+        if cleaned["species"] is None:
             raise forms.ValidationError(_("No species in the catalogue goes by that name."))
-        return species
+        return cleaned
 
 
 class IndividualForm(forms.ModelForm):

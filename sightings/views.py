@@ -297,9 +297,12 @@ def _species_labels() -> list[tuple[str, str]]:
 def answer_folders(request: HttpRequest, pk: int) -> HttpResponse:
     batch = access.get_batch_for_user(request, pk, Action.UPLOAD)
     for folder in folders.unanswered(batch):
-        form = FolderAnswerForm({"answer": request.POST.get(f"folder-{folder.pk}", "")})
+        form = FolderAnswerForm({
+            "answer": request.POST.get(f"folder-{folder.pk}", ""),
+            "ignore": request.POST.get(f"folder-{folder.pk}-ignore", ""),
+        })  # fmt: skip
         if form.is_valid():
-            folders.answer(folder, form.cleaned_data["answer"])
+            folders.answer(folder, form.cleaned_data["species"])
         elif form["answer"].value():
             messages.error(
                 request,

@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from django.utils import translation
+
 from sightings import classification
 from sightings.models import Event, Individual, Sighting, SightingChange, Species
 
@@ -146,13 +148,13 @@ def test_pages_follow_one_another_without_gaps_or_repeats(client, alice, cn_depl
     assert ids(first) == newest_first[:50]
     assert ids(second) == newest_first[50:100]
     assert ids(client.get("/sightings/", {"before": before})) == newest_first[:50]
-    assert client.get("/sightings/count/").json() == {"count": 120}
+    assert client.get("/sightings/count/").json()["count"] == 120
 
 
 def test_the_count_follows_the_filters(client, alice, pooled):
     client.force_login(alice)
-    assert client.get("/sightings/count/").json() == {"count": 3}
-    assert client.get("/sightings/count/", {"review_status": "pending"}).json() == {"count": 1}
+    assert client.get("/sightings/count/").json()["count"] == 3
+    assert client.get("/sightings/count/", {"review_status": "pending"}).json()["count"] == 1
     page = client.get("/sightings/", {"review_status": "pending"}).content.decode()
     assert 'data-url="/sightings/count/?review_status=pending"' in page
 
@@ -374,6 +376,30 @@ def test_the_csv_opens_in_excel_with_names_in_the_readers_language(
         ("Sus scrofa", boar),
         ("Cervus nippon", deer),
     }
+
+
+@pytest.mark.parametrize(
+    "language, one, many",
+    [("en", "1 sighting", "3 sightings"), ("ru", "1 регистрация", "3 регистрации"),
+     ("zh-hans", "1 条记录", "3 条记录")],
+)  # fmt: skip
+def test_counts_read_in_the_readers_plural_forms(client, alice, pooled, language, one, many):
+    client.force_login(alice)
+    headers = {"Accept-Language": language}
+    assert client.get("/sightings/count/", headers=headers).json()["label"] == many
+    query = {"review_status": "pending"}
+    assert client.get("/sightings/count/", query, headers=headers).json()["label"] == one
+    summary = client.get("/map.geojson", headers=headers).json()["summary"]
+    assert summary.endswith(many)
+
+
+def test_sixty_five_is_counted_in_russians_third_form():
+    from sightings import browsing
+
+    with translation.override("ru"):
+        labels = [browsing._sightings(n) for n in (1, 3, 5, 21, 65, 111)]
+    assert labels == ["1 регистрация", "3 регистрации", "5 регистраций", "21 регистрация",
+                      "65 регистраций", "111 регистраций"]  # fmt: skip
 
 
 def test_the_record_table_has_the_mark_only_when_asked_for_excel(client, alice, pooled):
