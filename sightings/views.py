@@ -528,8 +528,11 @@ def name_many(request: HttpRequest, pk: int) -> HttpResponse:
         if conflicts:
             messages.error(
                 request,
-                _("%(count)d were changed by someone else meanwhile and were not saved.")
-                % {"count": len(conflicts)},
+                ngettext(
+                    "%(count)d event was changed by someone else meanwhile and was not saved.",
+                    "%(count)d events were changed by someone else meanwhile and were not saved.",
+                    len(conflicts),
+                ) % {"count": len(conflicts)},
             )
     return redirect(
         request.POST.get("back")
