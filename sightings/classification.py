@@ -269,8 +269,10 @@ def _value(field: str, value: str, names: dict[str, str]) -> str:
 
 def _decision(change: SightingChange) -> str:
     before, after = change.changes["review_status"]
-    if after == Sighting.Review.PENDING and before == Sighting.Review.APPROVED and not (
-        change.changed_by_id or change.method
+    if (
+        after == Sighting.Review.PENDING
+        and before == Sighting.Review.APPROVED
+        and not (change.changed_by_id or change.method)
     ):
         # events.reopen_review: nobody decided it, so say why.
         return _("Sent back to review: the event took in new images")

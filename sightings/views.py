@@ -532,7 +532,8 @@ def name_many(request: HttpRequest, pk: int) -> HttpResponse:
                     "%(count)d event was changed by someone else meanwhile and was not saved.",
                     "%(count)d events were changed by someone else meanwhile and were not saved.",
                     len(conflicts),
-                ) % {"count": len(conflicts)},
+                )
+                % {"count": len(conflicts)},
             )
     return redirect(
         request.POST.get("back")
@@ -655,9 +656,7 @@ def record_table(request: HttpRequest) -> HttpResponse:
         form.cleaned_data["min_delta"],
         form.cleaned_data["compared_to"],
     )
-    lines = exports.csv_lines(
-        exports.record_table_rows(detections), bom=form.cleaned_data["excel"]
-    )
+    lines = exports.csv_lines(exports.record_table_rows(detections), bom=form.cleaned_data["excel"])
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="record_table.csv"'
     return response

@@ -6,7 +6,6 @@ import io
 import re
 
 import pytest
-
 from django.utils import translation
 
 from sightings import classification
@@ -248,7 +247,8 @@ def test_the_csv_has_what_an_analyst_needs(client, alice, cn_deployment, pooled)
     client.force_login(alice)
     response = client.get("/sightings.csv", {"country": "CN"})
     assert response.streaming
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
     assert [int(r["sighting_id"]) for r in rows] == [
         pooled["cn_approved"].pk,
         pooled["cn_pending"].pk,
@@ -345,7 +345,8 @@ def test_the_csv_lists_each_sightings_images_across_chunks(
     )
     client.force_login(alice)
     response = client.get("/sightings.csv")
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["media_files"] for r in rows] == [
         f"{media[0].original_name};{media[1].original_name}",
         f"{media[2].original_name};{media[3].original_name}",
@@ -355,7 +356,8 @@ def test_the_csv_lists_each_sightings_images_across_chunks(
 def test_the_csv_names_species_in_the_readers_language(client, alice, pooled):
     client.force_login(alice)
     response = client.get("/sightings.csv", headers={"Accept-Language": "zh-hans"})
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
     assert {r["common_name"] for r in rows} == {"野猪", "梅花鹿"}  # wild boar, sika deer
 
 
@@ -421,7 +423,9 @@ def test_the_record_table_form_defaults_to_the_sites_rule(client, alice, setting
     page = client.get("/record-table/", headers={"Accept-Language": "ru"}).content.decode()
     assert 'name="min_delta" value="1"' in page
     assert '<option value="independent" selected>' in page
-    assert "По умолчанию — правило сайта: 1 минута после предыдущей независимой регистрации." in page
+    assert "По умолчанию — правило сайта: 1 минута после предыдущей независимой регистрации." in (
+        page
+    )
 
 
 def test_over_many_points_species_are_counted_per_point_on_request(
@@ -465,5 +469,6 @@ def test_record_table_cells_never_run_as_formulas(client, alice, cn_deployment):
     Sighting.objects.filter(event=image.event_id).update(species=species("Wild boar"))
     client.force_login(alice)
     response = client.get("/record-table/", {"min_delta": 30, "compared_to": "last"})
-    [row] = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    [row] = list(csv.DictReader(io.StringIO(text)))
     assert (row["Station"], row["Species"]) == ("'=1+1", "Sus scrofa")

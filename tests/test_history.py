@@ -51,7 +51,8 @@ def history(client, sighting: Sighting, language: str) -> list[str]:
 
 SENTENCES = {
     "en": [
-        "Named Amur tiger (Panthera tigris altaica) Count set to 1 alice · March 12, 2026, 2:05 p.m. UTC",
+        "Named Amur tiger (Panthera tigris altaica) Count set to 1"
+        " alice · March 12, 2026, 2:05 p.m. UTC",
         "Count changed from 1 to 2 Individual set to AT-07 alice · March 12, 2026, 2:05 p.m. UTC",
         "Returned to the uploader Check the stripes cn-reviewer · March 12, 2026, 2:05 p.m. UTC",
         "Approved cn-reviewer · March 12, 2026, 2:05 p.m. UTC",

@@ -92,7 +92,8 @@ def test_geojson_gives_other_teams_the_grid(client, alice, boris, tiger_station)
 def test_csv_gives_other_teams_the_grid(client, alice, tiger_station):
     client.force_login(alice)
     response = client.get("/sightings.csv")
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
     # The deer too: its station is the tiger's.
     assert {
         (r["common_name"], r["latitude"], r["longitude"], r["coordinates_generalised"])
