@@ -18,7 +18,7 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -49,7 +49,6 @@ from sightings.forms import (
 from sightings.models import (
     BROWSER_FORMATS,
     FORMAT_TYPES,
-    Deployment,
     Event,
     Individual,
     Media,
@@ -111,7 +110,7 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
     deployment = access.get_deployment_for_user(request, pk, Action.UPLOAD)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        batch = _get_or_create_batch(request, deployment, form.cleaned_data["batch"])
+        batch = ingest.get_or_create_batch(request.user, deployment, form.cleaned_data["batch"])
         for file, path in zip(form.cleaned_data["files"], form.cleaned_data["paths"], strict=True):
             ingest.add_upload(batch, file, path)
         folders.collect(batch)
@@ -122,16 +121,6 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and _wants_json(request):
         return JsonResponse({"errors": form.errors}, status=400)
     return render(request, "sightings/upload.html", {"deployment": deployment, "form": form})
-
-
-def _get_or_create_batch(
-    request: HttpRequest, deployment: Deployment, batch_id: int | None
-) -> UploadBatch:
-    if batch_id is None:
-        return UploadBatch.objects.create(deployment=deployment, uploaded_by=request.user)
-    return get_object_or_404(
-        UploadBatch, pk=batch_id, deployment=deployment, uploaded_by=request.user
-    )
 
 
 @login_required
