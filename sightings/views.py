@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import PurePosixPath
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -120,7 +121,12 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(url)
     if request.method == "POST" and _wants_json(request):
         return JsonResponse({"errors": form.errors}, status=400)
-    return render(request, "sightings/upload.html", {"deployment": deployment, "form": form})
+    context = {
+        "deployment": deployment,
+        "form": form,
+        "resume_days": settings.RESUMABLE_UPLOAD_KEEP_DAYS,
+    }
+    return render(request, "sightings/upload.html", context)
 
 
 @login_required
