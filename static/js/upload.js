@@ -295,7 +295,10 @@
   async function sendAll(chosen) {
     const queue = chosen.slice();
     const worker = async () => { while (queue.length) await send(queue.shift()); };
+    // Also while no byte moves: a stalled link shows its speed falling and no time left.
+    const ticking = setInterval(summary, 1000);
     await Promise.all(Array.from({length: PARALLEL}, worker));
+    clearInterval(ticking);
     const failed = items.filter((item) => item.state === "failed").length;
     retryButton.hidden = !failed;
     document.getElementById("upload-done").hidden = false;
