@@ -54,6 +54,7 @@ from sightings.models import (
     Individual,
     Media,
     Sighting,
+    SkippedFile,
     Species,
     Team,
     UploadBatch,
@@ -77,16 +78,35 @@ def home(request: HttpRequest) -> HttpResponse:
         .order_by("location__team__name", "location__name", "-start_at")
     )
     uploadable = set(access.deployments(viewer, Action.UPLOAD).values_list("pk", flat=True))
-    batches = UploadBatch.objects.filter(uploaded_by=request.user).select_related(
-        "deployment__location"
-    )[:10]
     context = {
         "deployments": deployments,
         "uploadable": uploadable,
-        "batches": batches,
+        "batches": _recent_batches(request.user),
         "workers_silent": workers.silent_since(),
     }
     return render(request, "sightings/home.html", context)
+
+
+def _recent_batches(user) -> list[UploadBatch]:
+    """The user's last batches, each with its counts of images, of those still waiting or
+    failed, and of files skipped (duplicates included)."""
+    batches = list(
+        UploadBatch.objects.filter(uploaded_by=user).select_related("deployment__location")[:10]
+    )
+    # Two grouped queries for the ten, not a join of a card's images with its skipped files.
+    states = Media.objects.filter(batch__in=batches).values_list("batch", "state")
+    counts = states.order_by().annotate(count=Count("pk"))
+    skipped = SkippedFile.objects.filter(batch__in=batches).values_list("batch").order_by()
+    skipped_counts = dict(skipped.annotate(count=Count("pk")))
+    for batch in batches:
+        by_state = {state: count for pk, state, count in counts if pk == batch.pk}
+        batch.image_count = sum(by_state.values())
+        batch.waiting_count = by_state.get(Media.State.QUEUED, 0) + by_state.get(
+            Media.State.PROCESSING, 0
+        )
+        batch.failed_count = by_state.get(Media.State.FAILED, 0)
+        batch.skipped_count = skipped_counts.get(batch.pk, 0)
+    return batches
 
 
 @login_required

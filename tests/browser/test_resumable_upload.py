@@ -36,8 +36,10 @@ def chunks_of(size: int) -> list[tuple[int, int]]:
 
 def stored_file_is(source: Path) -> bool:
     media = Media.objects.get()
-    return media.sha256 == sha256(source.read_bytes()) == sha256(
-        default_storage.open(media.file.name).read()
+    return (
+        media.sha256
+        == sha256(source.read_bytes())
+        == sha256(default_storage.open(media.file.name).read())
     )
 
 
