@@ -128,8 +128,8 @@ def test_recent_uploads_say_their_status_and_counts(client, alice, cn_deployment
     text = " ".join(client.get("/").content.decode().split())
     assert (
         f"Batch {batch.pk}</a> · HC-07 · {batch.created_at:%Y-%m-%d %H:%M} UTC · "
-        '<span class="state state-processing">processing</span> 2 images, '
-        '<span class="state state-failed">1 failed</span>, 2 duplicates or skipped files'
+        '<span class="badge badge-warn">processing</span> 2 images, '
+        '<span class="badge badge-bad">1 failed</span>, 2 duplicates or skipped files'
     ) in text
 
 
@@ -238,7 +238,7 @@ def test_truncated_images_are_counted_on_the_batch_page_and_flagged(
     assert "1 image is truncated: the camera may have lost power while writing it." in text
     assert client.get(f"/batches/{batch.pk}/progress/").json()["truncated"] == 1
     listed = client.get(f"/deployments/{cn_deployment.pk}/").content.decode()
-    assert '<span class="flag">truncated</span>' in listed
+    assert '<span class="badge badge-warn">truncated</span>' in listed
     assert f'src="/media/{cut.pk}/thumbnail/"' in listed
 
 
