@@ -23,7 +23,7 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
-from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -229,8 +229,12 @@ def upload(request: HttpRequest, upload_id: UUID) -> HttpResponse:
     if request.method == "OPTIONS":
         return _capabilities()
     upload = get_object_or_404(
-        ResumableUpload.objects.select_related("batch"), pk=upload_id, owner=request.user
+        ResumableUpload.objects.select_related("batch", "deployment__location"),
+        pk=upload_id,
+        owner=request.user,
     )
+    if not access.may(request, Action.UPLOAD, upload.deployment.location.team_id):
+        raise Http404  # its owner may no longer upload there: as if it were gone
     try:
         _check_version(request)
         if request.method == "HEAD":

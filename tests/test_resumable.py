@@ -194,6 +194,15 @@ def test_only_the_owner_reaches_an_upload(
     assert ResumableUpload.objects.get().offset == 0
 
 
+def test_an_owner_who_may_no_longer_upload_there_loses_the_upload(
+    alice_client, alice, cn_deployment
+):
+    url = create(alice_client, cn_deployment, 10)["Location"]
+    alice.memberships.all().delete()
+    assert alice_client.head(url, headers=TUS).status_code == 404
+    assert patch(alice_client, url, 0, b"\xff\xd8\xff" + b"x" * 7).status_code == 404
+
+
 @pytest.mark.parametrize("user", ["boris", "charlie", "site_admin"])
 def test_only_an_uploader_of_the_team_may_create(client, request, cn_deployment, user):
     client.force_login(request.getfixturevalue(user))
