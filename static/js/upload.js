@@ -133,8 +133,9 @@
     };
   }
   function fingerprint(item) {
-    // The deployment's address, where in the card, and the file as the system knows it.
-    return [createUrl, item.path, item.file.size, item.file.lastModified].join("|");
+    // The deployment's address, the user (a field laptop is shared, and an upload answers
+    // only its owner), where in the card, and the file as the system knows it.
+    return [createUrl, form.dataset.user, item.path, item.file.size, item.file.lastModified].join("|");
   }
 
   // The list of files, and what is sent.
@@ -304,7 +305,7 @@
     document.getElementById("upload-done").hidden = false;
     summary();
     if (!failed) {
-      storage.forget(createUrl + "|");
+      storage.forget(createUrl + "|" + form.dataset.user + "|");
       window.location.href = document.getElementById("batch-link").href;
     }
   }
