@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.test import RequestFactory
 from django.utils import timezone
 
 from sightings import resumable
@@ -121,6 +122,32 @@ def test_chunks_are_written_in_place(alice_client, cn_deployment, media_root):
     assert (response.status_code, response["Upload-Offset"]) == (204, "9000")
     upload = ResumableUpload.objects.get()
     assert (media_root / "incoming/resumable" / upload.pk.hex).read_bytes() == data[:9000]
+
+
+class CutConnection(io.BytesIO):
+    """A request body whose connection drops after the bytes given."""
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = super().read(size)
+        if not chunk:
+            raise OSError("Connection reset by peer")
+        return chunk
+
+
+def test_what_arrived_before_the_connection_dropped_is_kept(alice, cn_deployment, media_root):
+    client = LoginClient()
+    client.force_login(alice)
+    data = IMAGE.read_bytes()
+    url = create(client, cn_deployment, len(data))["Location"]
+    headers = {**TUS, "Upload-Offset": "0"}
+    request = RequestFactory().generic("PATCH", url, data, content_type=CHUNK, headers=headers)
+    request.user = alice
+    request._stream = CutConnection(data[:6000])  # of the 27 KB announced, 6 KB arrive
+    resumable.upload(request, ResumableUpload.objects.get().pk)
+    upload = ResumableUpload.objects.get()
+    assert upload.offset == 6000
+    assert resumable.partial_path(upload).read_bytes() == data[:6000]
+    assert client.head(url, headers=TUS)["Upload-Offset"] == "6000"
 
 
 def test_a_chunk_at_the_wrong_offset_is_refused(alice_client, cn_deployment):
