@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # The form widgets' own templates, for FORM_RENDERER below.
+    "django.forms",
     "django_filters",
     "axes",
     "sightings",
@@ -105,6 +107,10 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "neaspec_traps.urls"
 WSGI_APPLICATION = "neaspec_traps.wsgi.application"
+
+# Forms render through our templates: templates/django/forms/ lays every {{ form }} out with
+# the design system's fields.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 TEMPLATES = [
     {

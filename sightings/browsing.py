@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,7 +13,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from sightings import access, classification, exports, paging
@@ -47,22 +50,45 @@ def _bad_query(filterset: SightingFilter) -> JsonResponse:
 
 
 def _chips(request: HttpRequest, filterset: SightingFilter) -> list[tuple[str, str]]:
-    """The filters chosen by id (from links), by name, each with a link that drops it."""
+    """Every filter in force as (label, query without it); a multiple choice gives a chip per
+    value, so each can be dropped alone."""
     if not filterset.is_valid():
         return []
-    chosen = filterset.form.cleaned_data
+    form, chosen = filterset.form, filterset.form.cleaned_data
     chips = []
-    for location in chosen.get("location") or []:
-        query = request.GET.copy()
-        query.setlist("location", [v for v in query.getlist("location") if v != str(location.pk)])
-        chips.append((_("Location: %(name)s") % {"name": location}, query.urlencode()))
-    for name, label in (
-        ("deployment", _("Deployment: %(name)s")),
-        ("individual", _("Individual: %(name)s")),
-    ):
-        if chosen.get(name):
-            chips.append((label % {"name": chosen[name]}, _query_without(request, name)))
+    for name, field in form.fields.items():
+        value = chosen.get(name)
+        if name in RANGES:
+            if value is not None or chosen.get(RANGES[name]) is not None:
+                chips.append(_range_chip(request, form, name, RANGES[name]))
+        elif name in RANGES.values() or not value:
+            continue  # a range's second end is in its first end's chip
+        elif isinstance(field, forms.MultipleChoiceField | forms.ModelMultipleChoiceField):
+            chips += [_value_chip(request, field, name, one) for one in value]
+        elif isinstance(field, forms.BooleanField):
+            chips.append((str(field.label), _query_without(request, name)))
+        else:
+            chips.append((f"{field.label}: {value}", _query_without(request, name)))
     return chips
+
+
+# Filters shown as one chip for both ends: the first names the second.
+RANGES = {"date_from": "date_to", "time_from": "time_to"}
+
+
+def _range_chip(request: HttpRequest, form, first: str, second: str) -> tuple[str, str]:
+    start, end = form.cleaned_data.get(first), form.cleaned_data.get(second)
+    label = _("Local dates") if first == "date_from" else _("Time of day")
+    shown = "–".join(str(v) if v is not None else "…" for v in (start, end))
+    return f"{label}: {shown}", _query_without(request, first, second)
+
+
+def _value_chip(request: HttpRequest, field, name: str, value) -> tuple[str, str]:
+    raw = str(value.pk) if hasattr(value, "pk") else str(value)
+    shown = value if hasattr(value, "pk") else dict(field.choices).get(value, value)
+    query = request.GET.copy()
+    query.setlist(name, [v for v in query.getlist(name) if v != raw])
+    return f"{field.label}: {shown}", query.urlencode()
 
 
 def _query_without(request: HttpRequest, *names: str) -> str:
@@ -115,7 +141,9 @@ def count(request: HttpRequest) -> JsonResponse:
     filterset, results = _filtered(request)
     if not filterset.is_valid():
         return _bad_query(filterset)
-    return JsonResponse({"count": results.order_by().count()})
+    found = results.order_by().count()
+    label = ngettext("%(count)s sighting", "%(count)s sightings", found)
+    return JsonResponse({"count": found, "label": label % {"count": number_format(found, force_grouping=True)}})
 
 
 @login_required

@@ -17,14 +17,19 @@ class SightingFilter(django_filters.FilterSet):
     # distinct=False on the multiple-value filters: every one follows single-valued relations,
     # so no row can appear twice, and SELECT DISTINCT would sort the whole result.
     q = django_filters.CharFilter(label=_("Search"), method="filter_text")
+    # Checkboxes, shown as a searchable picker (templates/sightings/_picker.html): a list box
+    # that needs Ctrl-click loses a choice at the first plain click.
     species = django_filters.ModelMultipleChoiceFilter(
-        distinct=False, label=_("Species"), queryset=Species.objects.order_by("kind", "name_en")
+        distinct=False, label=_("Species"), queryset=Species.objects.order_by("kind", "name_en"),
+        widget=forms.CheckboxSelectMultiple,
     )
     country = django_filters.MultipleChoiceFilter(
-        distinct=False, label=_("Country"), field_name="location__country", choices=Country.choices
+        distinct=False, label=_("Country"), field_name="location__country",
+        choices=Country.choices, widget=forms.CheckboxSelectMultiple,
     )
     team = django_filters.ModelMultipleChoiceFilter(
-        distinct=False, label=_("Team"), field_name="location__team", queryset=Team.objects.all()
+        distinct=False, label=_("Team"), field_name="location__team", queryset=Team.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
     )
     # Tens of thousands of stations: chosen from links and search, carried as hidden ids.
     # Only those the viewer may know of: another team's station with nothing shared is
@@ -58,13 +63,15 @@ class SightingFilter(django_filters.FilterSet):
         label=_("Individual"), queryset=Individual.objects.all(), widget=forms.HiddenInput
     )
     review_status = django_filters.MultipleChoiceFilter(
-        distinct=False, label=_("Review status"), choices=Sighting.Review.choices
+        distinct=False, label=_("Review status"), choices=Sighting.Review.choices,
+        widget=forms.CheckboxSelectMultiple,
     )
     method = django_filters.MultipleChoiceFilter(
         distinct=False,
         label=_("Named how"),
         field_name="classification_method",
         choices=Sighting.Method.choices,
+        widget=forms.CheckboxSelectMultiple,
     )
     independent = django_filters.BooleanFilter(
         label=_("Independent detections only"), field_name="is_independent",

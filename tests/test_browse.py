@@ -81,7 +81,7 @@ def test_filters_combine_and_live_in_the_url(client, alice, pooled, cn_deploymen
         "/sightings/", {"location": cn_deployment.location_id, "date_to": "2009-04-21"}
     )
     assert ids(response) == [pooled["cn_approved"].pk]
-    assert "Location: HC-07 ×" in response.content.decode()
+    assert "Location: HC-07 <svg" in response.content.decode()
 
 
 def test_time_of_day_ranges_may_run_across_midnight(client, alice, cn_deployment):
@@ -146,15 +146,33 @@ def test_pages_follow_one_another_without_gaps_or_repeats(client, alice, cn_depl
     assert ids(first) == newest_first[:50]
     assert ids(second) == newest_first[50:100]
     assert ids(client.get("/sightings/", {"before": before})) == newest_first[:50]
-    assert client.get("/sightings/count/").json() == {"count": 120}
+    assert client.get("/sightings/count/").json()["count"] == 120
 
 
 def test_the_count_follows_the_filters(client, alice, pooled):
     client.force_login(alice)
-    assert client.get("/sightings/count/").json() == {"count": 3}
-    assert client.get("/sightings/count/", {"review_status": "pending"}).json() == {"count": 1}
+    assert client.get("/sightings/count/").json()["count"] == 3
+    assert client.get("/sightings/count/", {"review_status": "pending"}).json() == {
+        "count": 1,
+        "label": "1 sighting",
+    }
     page = client.get("/sightings/", {"review_status": "pending"}).content.decode()
     assert 'data-url="/sightings/count/?review_status=pending"' in page
+
+
+def test_every_filter_in_force_is_a_chip_that_drops_only_itself(client, alice, pooled):
+    client.force_login(alice)
+    boar, query = species("Wild boar"), "country=CN&country=RU&review_status=pending"
+    page = client.get(f"/sightings/?species={boar.pk}&{query}&independent=on").content.decode()
+    chips = dict(re.findall(r'<a class="chip" href="\?([^"]*)"[^>]*>([^<]*)<svg', page))
+    assert sorted(label.strip() for label in chips.values()) == sorted([
+        f"Species: {boar}", "Country: China", "Country: Russia",
+        "Review status: waiting for review", "Independent detections only",
+    ])  # fmt: skip
+    dropped = {label.strip(): href for href, label in chips.items()}
+    assert dropped["Country: China"] == (
+        f"species={boar.pk}&amp;country=RU&amp;review_status=pending&amp;independent=on"
+    )
 
 
 def test_sorting_by_species(client, alice, cn_deployment):

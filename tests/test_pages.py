@@ -206,7 +206,7 @@ def test_truncated_images_are_counted_on_the_batch_page_and_flagged(
     assert "1 image is truncated: the camera may have lost power while writing it." in text
     assert client.get(f"/batches/{batch.pk}/progress/").json()["truncated"] == 1
     listed = client.get(f"/deployments/{cn_deployment.pk}/").content.decode()
-    assert '<span class="flag">truncated</span>' in listed
+    assert '<span class="badge badge-warn">truncated</span>' in listed
     assert f'src="/media/{cut.pk}/thumbnail/"' in listed
 
 

@@ -5,5 +5,5 @@
   if (!label) return;
   fetch(label.dataset.url, {headers: {Accept: "application/json"}})
     .then((response) => response.json())
-    .then((data) => { label.textContent = data.count.toLocaleString() + " " + label.dataset.label; });
+    .then((data) => { label.textContent = data.label; });
 })();

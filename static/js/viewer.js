@@ -66,7 +66,7 @@
     timer = on ? setInterval(() => show(current + 1), 1000 / settings.speed) : null;
     const button = byId("viewer-play");
     button.setAttribute("aria-pressed", String(on));
-    button.textContent = on ? root.dataset.pause : root.dataset.play;
+    byId("viewer-play-label").textContent = on ? root.dataset.pause : root.dataset.play;
   }
 
   function setSpeed(speed) {

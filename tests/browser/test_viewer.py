@@ -142,7 +142,7 @@ def test_the_event_plays_as_a_loop(tablet, live_server, two_events):
     page.keyboard.press(">")  # 8
     assert page.input_value("#viewer-speed") == "8"
     page.keyboard.press("Space")
-    assert page.text_content("#viewer-play") == "Pause"
+    assert page.text_content("#viewer-play").strip() == "Pause"
     for position in ["2 / 3", "3 / 3", "1 / 3", "2 / 3"]:
         page.wait_for_selector(f"#viewer-position:text-is('{position}')")
     page.keyboard.press("Space")
