@@ -83,6 +83,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "deployments": deployments,
         "uploadable": uploadable,
+        "managed_teams": access.teams(viewer, Action.MANAGE),
         "batches": batches,
         "workers_silent": workers.silent_since(),
     }
