@@ -36,9 +36,10 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "country", "created_at"]
+    list_display = ["name", "country", "embargo_months", "created_at"]
     list_filter = ["country"]
     search_fields = ["name"]
+    filter_horizontal = ["shares_with"]
     inlines = [MembershipInline]
 
 
@@ -79,8 +80,8 @@ class SpeciesAdmin(admin.ModelAdmin):
 
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin):
-    list_display = ["name", "team", "country", "latitude", "longitude"]
-    list_filter = ["country", "team"]
+    list_display = ["name", "team", "country", "latitude", "longitude", "is_shared"]
+    list_filter = ["country", "team", "is_shared"]
     list_select_related = ["team"]
     search_fields = ["name", "team__name"]
     # Set by the records (protection.py); never taken back by hand.

@@ -83,6 +83,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "deployments": deployments,
         "uploadable": uploadable,
         "batches": _recent_batches(request.user),
+        "managed_teams": access.teams(viewer, Action.MANAGE),
         "workers_silent": workers.silent_since(),
     }
     return render(request, "sightings/home.html", context)
