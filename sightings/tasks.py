@@ -14,7 +14,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_noop
 
-from sightings import events, independence, processing, workers
+from sightings import digests, events, independence, processing, workers
 from sightings.models import Deployment, Media
 
 logger = logging.getLogger(__name__)
@@ -81,6 +81,12 @@ def sweep() -> None:
     from sightings.sweep import send_lost_work  # here: sweep.py sends these tasks
 
     send_lost_work()
+
+
+@shared_task(ignore_result=True)
+def send_review_digests() -> None:
+    """The daily review e-mails that are due (digests.py); run by Celery beat every hour."""
+    digests.send_all()
 
 
 @task_prerun.connect
