@@ -210,8 +210,10 @@ def notifications(request: HttpRequest) -> HttpResponse:
     preferences = NotificationSettings.objects.filter(user=request.user).first()
     preferences = preferences or NotificationSettings(user=request.user)
     initial = {"review_digest": preferences.review_digest}
-    form = NotificationForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    # Not `request.POST or None`: with the box unticked the POST is empty, and still a POST.
+    posted = request.POST if request.method == "POST" else None
+    form = NotificationForm(posted, initial=initial)
+    if posted is not None and form.is_valid():
         preferences.review_digest = form.cleaned_data["review_digest"]
         preferences.save()
         messages.success(request, _("Your e-mail settings are saved."))
