@@ -108,14 +108,17 @@ def decide(request: HttpRequest) -> HttpResponse:
     viewer = access.viewer(request)
     waiting = access.to_review(viewer)
     chosen = {int(pk) for pk in request.POST.getlist("sighting") if pk.isdigit()}
+    teams = viewer.teams(Action.REVIEW)
+    foreign = Sighting.objects.filter(pk__in=chosen).exclude(location__team__in=teams)
+    if not teams or foreign.exists():
+        raise PermissionDenied  # another team's sighting: not theirs to decide
     form = DecisionForm(request.POST)
     back = _back(request)
     if not form.is_valid() or not chosen:
         errors = [e for errors in form.errors.values() for e in errors]
         messages.error(request, " ".join(errors) or _("Choose the sightings to decide."))
         return redirect(back)
-    # Only sightings still waiting in the viewer's teams: another team's is passed over like
-    # one already decided, and named in no message.
+    # Decided meanwhile by another reviewer, renamed into a draft, or gone.
     found = list(waiting.filter(pk__in=chosen).select_related("species"))
     decided, refused = 0, []
     if len(found) < len(chosen):

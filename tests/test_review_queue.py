@@ -83,8 +83,7 @@ def test_another_teams_reviewer_sees_none_of_it_and_cannot_decide(client, boris,
     client.force_login(boris)
     page = client.get("/review/").content.decode()
     assert "0 sightings to review" in page and 'id="review-' not in page
-    page = decide(client, waiting, "approved").content.decode()
-    assert "3 sightings no longer wait for your review" in page
+    assert decide(client, waiting, "approved").status_code == 403
     assert not Sighting.objects.filter(review_status="approved").exists()
 
 
@@ -102,6 +101,15 @@ def test_several_are_decided_together_and_refusals_are_reported(client, li, wait
     )
     assert statuses == {boar.pk: "approved", tiger.pk: "approved", deer.pk: "pending"}
     assert Sighting.objects.get(pk=boar.pk).changes.last().changed_by == li
+
+
+def test_what_was_decided_meanwhile_is_reported(client, li, wei, waiting):
+    boar = waiting[0]
+    classification.review(boar, "rejected", wei, boar.version)
+    client.force_login(li)
+    page = decide(client, waiting[:2], "approved").content.decode()
+    assert "1 sighting no longer waits for your review" in page
+    assert "1 sighting decided" in page
 
 
 def test_returning_needs_a_comment(client, li, waiting):
