@@ -44,7 +44,7 @@ def allow_changes(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sightings', '0011_sweep'),
+        ('sightings', '0012_resumable_upload'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
