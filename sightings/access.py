@@ -160,6 +160,24 @@ def sightings(viewer: Viewer) -> QuerySet[Sighting]:
     return Sighting.objects.filter(Q(location__in=own) | shared)
 
 
+def to_review(viewer: Viewer) -> QuerySet[Sighting]:
+    """Named sightings waiting for review in the teams where the viewer reviews."""
+    return Sighting.objects.filter(
+        location__team__in=viewer.teams(Action.REVIEW),
+        review_status=Sighting.Review.PENDING,
+        species__isnull=False,
+    )
+
+
+def returned_to(viewer: Viewer, user) -> QuerySet[Sighting]:
+    """What reviewers sent back to this user, in the teams where they may fix it."""
+    return Sighting.objects.filter(
+        location__team__in=viewer.teams(Action.NAME),
+        review_status=Sighting.Review.RETURNED,
+        classified_by=user,
+    )
+
+
 def media(viewer: Viewer) -> QuerySet[Media]:
     """The viewer's teams' images, and other teams' images in events with a shared sighting."""
     if viewer.everywhere():

@@ -4,6 +4,8 @@ cover, such as deleting images or editing events, it shows read-only."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -17,7 +19,9 @@ from sightings.models import (
     Location,
     Media,
     Membership,
+    NotificationSettings,
     Sighting,
+    SightingChange,
     SkippedFile,
     Species,
     Team,
@@ -36,8 +40,8 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "country", "embargo_months", "created_at"]
-    list_filter = ["country"]
+    list_display = ["name", "country", "embargo_months", "second_opinion", "created_at"]
+    list_filter = ["country", "second_opinion"]
     search_fields = ["name"]
     filter_horizontal = ["shares_with"]
     inlines = [MembershipInline]
@@ -198,6 +202,25 @@ class SightingAdminForm(forms.ModelForm):
         return cleaned
 
 
+@admin.register(SightingChange)
+class SightingChangeAdmin(ReadOnly, admin.ModelAdmin):
+    """The history, to read: append-only (SightingChange), here as everywhere."""
+
+    list_display = ["sighting_id", "changed_at", "changed_by", "method", "changes"]
+    list_filter = ["method"]
+    list_select_related = ["changed_by"]
+    search_fields = ["changed_by__username"]
+    date_hierarchy = "changed_at"
+
+
+@admin.register(NotificationSettings)
+class NotificationSettingsAdmin(admin.ModelAdmin):
+    list_display = ["user", "review_digest", "digest_sent_at"]
+    list_filter = ["review_digest"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["digest_sent_at"]
+
+
 @admin.register(Sighting)
 class SightingAdmin(admin.ModelAdmin):
     form = SightingAdminForm
@@ -211,9 +234,19 @@ class SightingAdmin(admin.ModelAdmin):
     raw_id_fields = ["species", "individual"]
     fields = [
         *NAMING_FIELDS, "review_status", "event", "location", "observed_at", "classified_by",
-        "classified_at", "classification_method", "version", "is_independent",
+        "classified_at", "classification_method", "version", "is_independent", "history",
     ]  # fmt: skip
     readonly_fields = fields[len(NAMING_FIELDS) + 1 :]
+
+    @admin.display(description=_("history"))
+    def history(self, obj: Sighting) -> str:
+        # Shown as text, not an inline: the history is never edited, so it has no form.
+        changes = obj.changes.select_related("changed_by").order_by("changed_at", "pk")
+        return format_html_join(
+            mark_safe("<br>"),
+            "{} · {} · {}",
+            ((f"{c.changed_at:%Y-%m-%d %H:%M}", c.changed_by or "—", c.changes) for c in changes),
+        )
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False  # sightings come from events (the event page adds more)

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from sightings import browsing, resumable, teams, views
+from sightings import browsing, resumable, reviewing, teams, views
 
 app_name = "sightings"
 
@@ -36,6 +36,10 @@ urlpatterns = [
     path("map.geojson", browsing.geojson, name="geojson"),
     path("sightings/<int:pk>/", browsing.sighting_detail, name="sighting_detail"),
     path("sightings/<int:pk>/review/", browsing.review_sighting, name="review_sighting"),
+    path("review/", reviewing.queue, name="review_queue"),
+    path("review/decide/", reviewing.decide, name="review_decide"),
+    path("returned/", reviewing.returned, name="returned"),
+    path("account/notifications/", reviewing.notifications, name="notifications"),
     path("media/<int:pk>/", views.media_detail, name="media_detail"),
     path("media/<int:pk>/retry/", views.retry_media, name="retry_media"),
     re_path(
