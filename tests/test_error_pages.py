@@ -60,7 +60,9 @@ def test_a_forbidden_action_says_so_in_the_users_language(client, charlie, langu
 def test_an_expired_form_is_explained(db, boris, language):
     client = LoginClient(enforce_csrf_checks=True)
     client.force_login(boris)
-    response = client.post("/individuals/new/", {"code": "X"}, headers={"Accept-Language": language})
+    response = client.post(
+        "/individuals/new/", {"code": "X"}, headers={"Accept-Language": language}
+    )
     assert response.status_code == 403
     text = response.content.decode()
     assert STYLESHEET in text and f'<html lang="{language}">' in text
