@@ -111,7 +111,8 @@ OVERFLOWING = """() => {
     const right = el.getBoundingClientRect().right;
     if (right <= innerWidth + 1 || clipped(el)) continue;
     if (el.parentElement.getBoundingClientRect().right > innerWidth + 1) continue;
-    out.push(`${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}.${el.className?.baseVal ?? el.className} ends at ${Math.round(right)}`);
+    const name = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "");
+    out.push(`${name}.${el.className?.baseVal ?? el.className} ends at ${Math.round(right)}`);
   }
   return out.slice(0, 5);
 }"""
