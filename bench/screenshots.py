@@ -7,11 +7,14 @@ Runs the browser test that pictures the main pages (tests/browser/test_screensho
 exchange built from the repository's real camera-trap images, Chromium at 1366x900, the map
 without network tiles) and keeps its PNGs and its page-weight table in docs/screenshots/.
 The same test runs with the suite, so what the README shows is what the tests see.
+Chinese needs a CJK font on the machine (Debian: apt-get install fonts-noto-cjk), or its
+screenshot shows empty boxes.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +24,13 @@ SHOTS = ROOT / "docs" / "screenshots"
 
 
 def main() -> int:
+    if (
+        shutil.which("fc-list")
+        and not subprocess.run(
+            ["fc-list", ":lang=zh"], capture_output=True, text=True
+        ).stdout.strip()
+    ):
+        sys.exit("No Chinese font: apt-get install fonts-noto-cjk, then run this again.")
     SHOTS.mkdir(parents=True, exist_ok=True)
     for old in SHOTS.glob("*.png"):
         old.unlink()
