@@ -36,7 +36,7 @@ def main() -> int:
         old.unlink()
     test = "tests/browser/test_screenshots.py"
     env = {**os.environ, "SCREENSHOTS_DIR": str(SHOTS)}
-    done = subprocess.run([sys.executable, "-m", "pytest", test, "-q", "-s", "-p", "no:warnings"],
+    done = subprocess.run([sys.executable, "-m", "pytest", test, "-q", "-s"],
                           cwd=ROOT, env=env)  # fmt: skip
     if done.returncode == 0:
         print(f"Wrote {SHOTS.relative_to(ROOT)}/: "
