@@ -131,10 +131,10 @@ def too_wide(page, widths: list[int]) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("language", ["en", "ru"])  # Russian's long words wrap worst
-def test_the_main_pages_fit_every_width(browser, live_server, exchange, language):
+def test_the_main_pages_fit_every_width(browser, live_server, exchange):
+    # In Russian: its long words wrap worst, so what fits in Russian fits in English.
     urls = pages(exchange)["alice"]
-    found = visit(browser, live_server, language, "alice", urls, lambda p: too_wide(p, WIDTHS))
+    found = visit(browser, live_server, "ru", "alice", urls, lambda p: too_wide(p, WIDTHS))
     assert found == [], "\n".join(found)
 
 
