@@ -161,6 +161,18 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "sightings:home"
 LOGOUT_REDIRECT_URL = "login"
 
+# E-mail: invitations to a team (set-password links). Development prints them on the console;
+# an installation sets EMAIL_BACKEND (and Django's EMAIL_HOST etc.) to send them.
+# https://docs.djangoproject.com/en/5.2/topics/email/#email-backends
+EMAIL_BACKEND = os.getenv(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.getenv("EMAIL_HOST", "localhost")
+DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [
     ("en", _("English")),

@@ -31,6 +31,7 @@ from sightings.models import (
     Media,
     Membership,
     Sighting,
+    Team,
     UploadBatch,
 )
 
@@ -142,7 +143,27 @@ def shared_deployments(viewer: Viewer) -> QuerySet[Deployment]:
     return Deployment.objects.filter(Q(location__team__in=viewer.teams()) | Exists(shared))
 
 
+def teams(viewer: Viewer) -> QuerySet[Team]:
+    """The teams the viewer belongs to (every team, for a site admin)."""
+    if viewer.everywhere():
+        return Team.objects.all()
+    return Team.objects.filter(pk__in=viewer.teams())
+
+
 # One object, for a view: 404 if there is none, 403 if this viewer may not do the action.
+
+
+def get_team_for_user(request: HttpRequest, pk: int, action: Action = Action.VIEW) -> Team:
+    """A team's own pages: for its members (and site admins) only."""
+    team = get_object_or_404(Team, pk=pk)
+    _require(request, action, team.pk)
+    return team
+
+
+def get_location_for_user(request: HttpRequest, pk: int, action: Action = Action.VIEW) -> Location:
+    location = get_object_or_404(Location.objects.select_related("team"), pk=pk)
+    _require(request, action, location.team_id)
+    return location
 
 
 def get_deployment_for_user(

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from sightings import browsing, views
+from sightings import browsing, teams, views
 
 app_name = "sightings"
 
@@ -33,6 +33,21 @@ urlpatterns = [
     path("sightings/<int:pk>/review/", browsing.review_sighting, name="review_sighting"),
     path("media/<int:pk>/", views.media_detail, name="media_detail"),
     path("media/<int:pk>/retry/", views.retry_media, name="retry_media"),
+    path("teams/", teams.team_list, name="team_list"),
+    path("teams/<int:pk>/", teams.team_detail, name="team_detail"),
+    path("teams/<int:pk>/grouping/", teams.grouping_status, name="grouping_status"),
+    path("teams/<int:pk>/members/", teams.add_member, name="add_member"),
+    path("teams/<int:pk>/invitations/", teams.invite_member, name="invite_member"),
+    path("teams/<int:pk>/members/<int:user_pk>/", teams.member_roles, name="member_roles"),
+    path("teams/<int:team_pk>/locations/new/", teams.location_edit, name="location_create"),
+    path("locations/<int:pk>/edit/", teams.location_edit, name="location_edit"),
+    path("teams/<int:team_pk>/deployments/new/", teams.deployment_edit, name="deployment_create"),
+    path("deployments/<int:pk>/edit/", teams.deployment_edit, name="deployment_edit"),
+    path(
+        "teams/<int:pk>/folder-answers/<int:answer_pk>/",
+        teams.folder_answer,
+        name="folder_answer",
+    ),
     re_path(
         r"^media/(?P<pk>[0-9]+)/(?P<kind>original|preview|thumbnail)/$",
         views.media_file,
