@@ -20,6 +20,8 @@ from sightings.models import (
     Species,
 )
 
+from .conftest import wait_until
+
 Role = Membership.Role
 OWN = ["cn-uploader", "cn-reviewer", "cn-admin"]
 OTHERS = ["ru-uploader", "ru-reviewer", "ru-admin", "no-team"]
@@ -327,3 +329,52 @@ def test_deployment_times_are_read_as_utc(client, world, cn_admin):
     )
     created = Deployment.objects.get(camera_serial="new")
     assert created.start_at == dt.datetime(2009, 4, 1, tzinfo=dt.UTC)
+
+
+# A change of clock or gap regroups the deployment's events, through events.deployment_changed.
+
+
+def _edit(client, deployment, **change) -> None:
+    data = {**DEPLOYMENT, "location": deployment.location_id, **change}
+    response = client.post(f"/deployments/{deployment.pk}/edit/", data)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+
+
+def test_the_team_page_says_a_regrouping_is_pending(client, world, cn_admin):
+    client.force_login(cn_admin)
+    deployment = Deployment.objects.get(pk=world["deployment"])
+    _edit(client, deployment, clock_correction_seconds="3600")
+    assert PendingGrouping.objects.filter(deployment=deployment, everything=True).exists()
+    page = client.get(f"/teams/{world['team']}/", follow=True).content.decode()
+    assert "being worked out again" in page
+    status = client.get(f"/teams/{world['team']}/grouping/").json()
+    assert status == {"regrouping": [deployment.pk]}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_gap_from_the_team_page_regroups_with_the_worker(
+    client, cn_team, cn_deployment, alice, celery_worker
+):
+    from .test_events import partition, shoot
+
+    admin = get_user_model().objects.create_user("cn-admin")
+    Membership.objects.create(user=admin, team=cn_team, role=Role.ADMIN)
+    shoot(cn_deployment, alice, "2009:04:21 00:40:00", "2009:04:21 00:41:30")
+    assert len(partition(cn_deployment)) == 2
+    client.force_login(admin)
+    _edit(client, cn_deployment, event_gap_seconds="120")
+    wait_until(
+        lambda: len(partition(cn_deployment)) == 1 and not PendingGrouping.objects.exists(),
+        60,
+        celery_worker.text,
+    )
+    assert client.get(f"/teams/{cn_team.pk}/grouping/").json() == {"regrouping": []}
+    # A new time zone moves the events' instants: Vladivostok was UTC+11 in April 2009.
+    _edit(client, cn_deployment, event_gap_seconds="120", time_zone="Asia/Vladivostok")
+    wait_until(
+        lambda: (
+            cn_deployment.events.get().start_at == dt.datetime(2009, 4, 20, 13, 40, tzinfo=dt.UTC)
+        ),
+        60,
+        celery_worker.text,
+    )
