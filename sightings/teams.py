@@ -205,7 +205,7 @@ def folder_answer(request: HttpRequest, pk: int, answer_pk: int) -> HttpResponse
         return redirect("sightings:team_detail", team.pk)
     form = FolderAnswerForm(request.POST)
     if form.is_valid():
-        folders.remember(team, answer.name, form.cleaned_data["answer"], request.user)
+        folders.remember(team, answer.name, form.cleaned_data["species"], request.user)
         messages.success(request, _("The answer for %(name)s is saved.") % {"name": answer})
     else:
         _report(request, form)

@@ -30,6 +30,7 @@ from sightings import (
     access,
     classification,
     derivatives,
+    exif,
     exports,
     folders,
     independence,
@@ -207,6 +208,7 @@ def media_detail(request: HttpRequest, pk: int) -> HttpResponse:
     team = media.deployment.location.team_id
     protected = access.place(viewer, media.deployment.location).generalised
     shown = access.sightings(viewer).filter(event=media.event_id) if media.event_id else None
+    labelled, technical = exif.labelled_tags(media.exif)
     context = {
         "media": media,
         "own": viewer.may(Action.VIEW, team),
@@ -216,7 +218,8 @@ def media_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "gps": access.image_place(viewer, media),
         # Raw tags, the file's hash and the problems found in it may all say where it was
         # taken: a viewer who may not know the place sees none of them.
-        "tags": [] if protected else sorted(media.exif.items()),
+        "labelled_tags": [] if protected else labelled,
+        "technical_tags": technical if access.sees_details(request) and not protected else [],
         "sightings": shown.select_related("species", "individual") if shown else [],
     }
     return render(request, "sightings/media_detail.html", context)
@@ -296,9 +299,12 @@ def answer_folders(request: HttpRequest, pk: int) -> HttpResponse:
     batch = access.get_batch_for_user(request, pk, Action.UPLOAD)
     # Unanswered folders, and answered ones whose answer is changed (left empty: kept).
     for folder in batch.folders.all():
-        form = FolderAnswerForm({"answer": request.POST.get(f"folder-{folder.pk}", "")})
+        form = FolderAnswerForm({
+            "answer": request.POST.get(f"folder-{folder.pk}", ""),
+            "ignore": request.POST.get(f"folder-{folder.pk}-ignore", ""),
+        })  # fmt: skip
         if form.is_valid():
-            folders.answer(folder, form.cleaned_data["answer"], request.user)
+            folders.answer(folder, form.cleaned_data["species"], request.user)
         elif form["answer"].value():
             messages.error(
                 request,
@@ -524,7 +530,11 @@ def name_many(request: HttpRequest, pk: int) -> HttpResponse:
         if conflicts:
             messages.error(
                 request,
-                _("%(count)d were changed by someone else meanwhile and were not saved.")
+                ngettext(
+                    "%(count)d event was changed by someone else meanwhile and was not saved.",
+                    "%(count)d events were changed by someone else meanwhile and were not saved.",
+                    len(conflicts),
+                )
                 % {"count": len(conflicts)},
             )
     return redirect(
@@ -648,8 +658,7 @@ def record_table(request: HttpRequest) -> HttpResponse:
         form.cleaned_data["min_delta"],
         form.cleaned_data["compared_to"],
     )
-    response = StreamingHttpResponse(
-        exports.csv_lines(exports.record_table_rows(detections)), content_type="text/csv"
-    )
+    lines = exports.csv_lines(exports.record_table_rows(detections), bom=form.cleaned_data["excel"])
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="record_table.csv"'
     return response

@@ -6,6 +6,7 @@ import io
 import pytest
 
 from sightings import folders
+from sightings.forms import FolderAnswerForm
 from sightings.models import Individual, Membership, PendingIndependence, Sighting, Species
 
 from .test_events import shoot
@@ -247,6 +248,23 @@ def test_the_batch_page_asks_about_unknown_folders_once(client, alice, cn_deploy
         "These names are not in the catalogue"
         not in client.get(f"/batches/{batch.pk}/").content.decode()
     )
+
+
+def test_a_folder_is_ignored_with_a_checkbox_not_an_english_word(client, alice, cn_deployment):
+    media = shoot(cn_deployment, alice, "2009:04:21 00:40:00", folder="StationA/Misc")
+    batch = media[0].batch
+    folders.collect(batch)
+    client.force_login(alice)
+    page = client.get(f"/batches/{batch.pk}/", headers={"Accept-Language": "ru"}).content.decode()
+    folder = batch.folders.get()
+    assert f'name="folder-{folder.pk}-ignore"' in page and "ignore" not in page.replace(
+        f"folder-{folder.pk}-ignore", ""
+    )
+    client.post(f"/batches/{batch.pk}/folders/", {f"folder-{folder.pk}-ignore": "on"})
+    folder.refresh_from_db()
+    assert folder.is_ignored and folder.species is None
+    # The English word is a species name like any other now: nothing goes by it.
+    assert not FolderAnswerForm({"answer": "ignore"}).is_valid()
 
 
 def test_the_record_table_downloads_for_a_filtered_set(client, alice, cn_deployment, drafts):

@@ -25,9 +25,10 @@ def upload(client, deployment, *paths: str) -> UploadBatch:
     return deployment.batches.order_by("pk").last()
 
 
-def answer(client, batch: UploadBatch, name: str, text: str) -> None:
+def answer(client, batch: UploadBatch, name: str, text: str = "", ignore: bool = False) -> None:
     folder = batch.folders.get(name=name)
-    client.post(f"/batches/{batch.pk}/folders/", {f"folder-{folder.pk}": text})
+    data = {f"folder-{folder.pk}": text} | ({f"folder-{folder.pk}-ignore": "on"} if ignore else {})
+    client.post(f"/batches/{batch.pk}/folders/", data)
 
 
 def test_an_answer_is_remembered_and_applied_to_the_next_card(client, alice, cn_deployment):
@@ -59,7 +60,7 @@ def test_a_remembered_answer_can_be_changed_on_the_batch_page(client, alice, cn_
         team=cn_deployment.location.team, name="PBE", species=_species("Leopard cat")
     )
     batch = upload(client, cn_deployment, "StationA/PBE/a.jpg")
-    answer(client, batch, "PBE", "ignore")
+    answer(client, batch, "PBE", ignore=True)
     folder = batch.folders.get()
     assert (folder.species, folder.is_ignored, folder.is_remembered) == (None, True, False)
     # The images lose the species the remembered answer gave them, and the team's answer changes.

@@ -305,11 +305,14 @@ def test_a_camera_change_does_not_regroup(client, world, cn_admin):
 def test_the_team_page_lists_and_edits_folder_answers(client, world, cn_admin):
     client.force_login(cn_admin)
     answer_url = f"/teams/{world['team']}/folder-answers/{world['answer']}/"
-    client.post(answer_url, {"answer": "PBE-not-a-species"})
-    assert FolderAnswer.objects.get().species is None
     client.post(answer_url, {"answer": "Leopard cat"})
     assert FolderAnswer.objects.get().species.name_en == "Leopard cat"
     assert "Leopard cat" in client.get(f"/teams/{world['team']}/").content.decode()
+    response = client.post(answer_url, {"answer": "PBE-not-a-species"}, follow=True)
+    assert "No species in the catalogue goes by that name." in response.content.decode()
+    assert FolderAnswer.objects.get().species.name_en == "Leopard cat"
+    client.post(answer_url, {"answer": "", "ignore": "on"})
+    assert FolderAnswer.objects.get().species is None
     client.post(answer_url, {"forget": "1"})
     assert not FolderAnswer.objects.exists()
 
