@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 from neaspec_traps.logins import AcceptInvitation
 
@@ -10,5 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("invitation/<uidb64>/<token>/", AcceptInvitation.as_view(), name="accept_invitation"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # gettext, ngettext and interpolate for our scripts, with each language's plural rules.
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("sightings.urls")),
 ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import PurePosixPath
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -18,7 +19,7 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -50,11 +51,11 @@ from sightings.forms import (
 from sightings.models import (
     BROWSER_FORMATS,
     FORMAT_TYPES,
-    Deployment,
     Event,
     Individual,
     Media,
     Sighting,
+    SkippedFile,
     Species,
     Team,
     UploadBatch,
@@ -78,16 +79,35 @@ def home(request: HttpRequest) -> HttpResponse:
         .order_by("location__team__name", "location__name", "-start_at")
     )
     uploadable = set(access.deployments(viewer, Action.UPLOAD).values_list("pk", flat=True))
-    batches = UploadBatch.objects.filter(uploaded_by=request.user).select_related(
-        "deployment__location"
-    )[:10]
     context = {
         "deployments": deployments,
         "uploadable": uploadable,
-        "batches": batches,
+        "batches": _recent_batches(request.user),
         "workers_silent": workers.silent_since(),
     }
     return render(request, "sightings/home.html", context)
+
+
+def _recent_batches(user) -> list[UploadBatch]:
+    """The user's last batches, each with its counts of images, of those still waiting or
+    failed, and of files skipped (duplicates included)."""
+    batches = list(
+        UploadBatch.objects.filter(uploaded_by=user).select_related("deployment__location")[:10]
+    )
+    # Two grouped queries for the ten, not a join of a card's images with its skipped files.
+    states = Media.objects.filter(batch__in=batches).values_list("batch", "state")
+    counts = states.order_by().annotate(count=Count("pk"))
+    skipped = SkippedFile.objects.filter(batch__in=batches).values_list("batch").order_by()
+    skipped_counts = dict(skipped.annotate(count=Count("pk")))
+    for batch in batches:
+        by_state = {state: count for pk, state, count in counts if pk == batch.pk}
+        batch.image_count = sum(by_state.values())
+        batch.waiting_count = by_state.get(Media.State.QUEUED, 0) + by_state.get(
+            Media.State.PROCESSING, 0
+        )
+        batch.failed_count = by_state.get(Media.State.FAILED, 0)
+        batch.skipped_count = skipped_counts.get(batch.pk, 0)
+    return batches
 
 
 @login_required
@@ -112,7 +132,7 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
     deployment = access.get_deployment_for_user(request, pk, Action.UPLOAD)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        batch = _get_or_create_batch(request, deployment, form.cleaned_data["batch"])
+        batch = ingest.get_or_create_batch(request.user, deployment, form.cleaned_data["batch"])
         for file, path in zip(form.cleaned_data["files"], form.cleaned_data["paths"], strict=True):
             ingest.add_upload(batch, file, path)
         folders.collect(batch)
@@ -122,17 +142,12 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(url)
     if request.method == "POST" and _wants_json(request):
         return JsonResponse({"errors": form.errors}, status=400)
-    return render(request, "sightings/upload.html", {"deployment": deployment, "form": form})
-
-
-def _get_or_create_batch(
-    request: HttpRequest, deployment: Deployment, batch_id: int | None
-) -> UploadBatch:
-    if batch_id is None:
-        return UploadBatch.objects.create(deployment=deployment, uploaded_by=request.user)
-    return get_object_or_404(
-        UploadBatch, pk=batch_id, deployment=deployment, uploaded_by=request.user
-    )
+    context = {
+        "deployment": deployment,
+        "form": form,
+        "resume_days": settings.RESUMABLE_UPLOAD_KEEP_DAYS,
+    }
+    return render(request, "sightings/upload.html", context)
 
 
 @login_required

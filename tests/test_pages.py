@@ -126,6 +126,38 @@ def test_the_batch_page_lists_failures_duplicates_and_skipped_files(client, alic
     assert "Retry all failed files" in text
 
 
+def test_a_batch_of_only_duplicates_shows_no_empty_progress_bar(client, alice, cn_deployment):
+    client.force_login(alice)
+    data = HYPERFIRE_2.read_bytes()
+    url = f"/deployments/{cn_deployment.pk}/upload/"
+    client.post(url, {"files": [SimpleUploadedFile("a.JPG", data)]})
+    client.post(url, {"files": [SimpleUploadedFile("again.JPG", data)]})
+    first, second = cn_deployment.batches.order_by("pk")
+    assert '<progress id="processing-bar" max="1" value="0" hidden>' in (
+        client.get(f"/batches/{second.pk}/").content.decode()
+    )
+    assert '<progress id="processing-bar" max="1" value="0">' in (
+        client.get(f"/batches/{first.pk}/").content.decode()
+    )
+
+
+def test_recent_uploads_say_their_status_and_counts(client, alice, cn_deployment):
+    client.force_login(alice)
+    data = HYPERFIRE_2.read_bytes()
+    files = [SimpleUploadedFile(name, body) for name, body in [
+        ("a.JPG", data), ("copy.JPG", data), ("fake.JPG", FAKE_JPEG), ("empty.JPG", b"")
+    ]]  # fmt: skip
+    client.post(f"/deployments/{cn_deployment.pk}/upload/", {"files": files})
+    batch = cn_deployment.batches.get()
+    process(batch.media.get(original_name="fake.JPG"))
+    text = " ".join(client.get("/").content.decode().split())
+    assert (
+        f"Batch {batch.pk}</a> · HC-07 · {batch.created_at:%Y-%m-%d %H:%M} UTC · "
+        '<span class="badge badge-warn">processing</span> 2 images, '
+        '<span class="badge badge-bad">1 failed</span>, 2 duplicates or skipped files'
+    ) in text
+
+
 def test_progress_counts_states_for_the_page_script(client, alice, cn_deployment):
     fake = process(add(cn_deployment, alice, Path("fake.jpg"), FAKE_JPEG))
     client.force_login(alice)
