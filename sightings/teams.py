@@ -153,7 +153,8 @@ def location_edit(
     else:
         location = access.get_location_for_user(request, pk, Action.MANAGE)
         team = location.team
-    form = LocationForm(request.POST or None, instance=location, team=team)
+    initial = {"country": team.country} if location is None else None
+    form = LocationForm(request.POST or None, instance=location, initial=initial, team=team)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("The location %(name)s is saved.") % {"name": form.instance})
