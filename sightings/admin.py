@@ -84,9 +84,10 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "country", "members", "locations", "created_at"]
+    list_display = ["name", "country", "members", "locations", "embargo_months", "created_at"]
     list_filter = ["country"]
     search_fields = ["name"]
+    filter_horizontal = ["shares_with"]
     inlines = [MembershipInline]
 
     def get_queryset(self, request):
@@ -155,9 +156,9 @@ class SpeciesAdmin(admin.ModelAdmin):
 class LocationAdmin(admin.ModelAdmin):
     list_display = [
         "name", "team_link", "country", "latitude", "longitude", "has_sensitive_species",
-        "deployments",
+        "is_shared", "deployments",
     ]  # fmt: skip
-    list_filter = ["country", "team", "has_sensitive_species"]
+    list_filter = ["country", "team", "has_sensitive_species", "is_shared"]
     list_select_related = ["team"]
     search_fields = ["name", "team__name"]
     # Set by the records (protection.py); never taken back by hand.

@@ -16,6 +16,7 @@ from sightings.models import (
     Sex,
     Sighting,
     Species,
+    Team,
 )
 
 
@@ -195,6 +196,36 @@ class ReviewForm(forms.Form):
 
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("Code or name"), max_length=200, required=False)
+
+
+class SharingForm(forms.Form):
+    """What a team shares with the others (access.py applies it)."""
+
+    embargo_months = forms.IntegerField(
+        label=_("Embargo (months)"), min_value=0, max_value=600,
+        help_text=_(
+            "Other teams see a record only once it is this many months old. "
+            "0: as soon as it is approved."
+        ),
+    )  # fmt: skip
+    shares_with = forms.ModelMultipleChoiceField(
+        label=_("Share with these teams"), queryset=Team.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every team. Teams left unticked see nothing of this team's."),
+    )  # fmt: skip
+    shared_locations = forms.ModelMultipleChoiceField(
+        label=_("Shared locations"), queryset=Location.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Other teams never see a location left unticked, nor its deployments, images "
+            "or records."
+        ),
+    )  # fmt: skip
+
+    def __init__(self, *args, team: Team, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["shares_with"].queryset = Team.objects.exclude(pk=team.pk)
+        self.fields["shared_locations"].queryset = team.locations.order_by("name")
 
 
 # A team's own pages (teams.py): members, locations, deployments.

@@ -34,6 +34,17 @@ class Team(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     country = models.CharField(_("country"), max_length=2, choices=Country.choices)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    # What other teams receive (access.py): records older than the embargo, and only the
+    # teams listed here, if any are (e.g. a bilateral agreement before wider sharing).
+    embargo_months = models.PositiveSmallIntegerField(
+        _("embargo (months)"), default=0, validators=[MaxValueValidator(600)],
+        help_text=_("Other teams see records only once they are this many months old."),
+    )  # fmt: skip
+    shares_with = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="shared_by",
+        verbose_name=_("shares with"),
+        help_text=_("The teams that see this team's records. None chosen: every team."),
+    )  # fmt: skip
 
     class Meta:
         ordering = ["name"]
@@ -192,6 +203,8 @@ class Location(models.Model):
     has_sensitive_species = models.BooleanField(
         _("a sensitive species was recorded here"), default=False
     )
+    # Off: other teams never see this station, its deployments, images or records.
+    is_shared = models.BooleanField(_("shared with other teams"), default=True)
 
     class Meta:
         ordering = ["team", "name"]

@@ -1,7 +1,8 @@
-"""A team's own pages: its members, locations, deployments and card habits.
+"""A team's own pages: its members, locations, deployments, card habits and sharing rules.
 
 Every member sees the team's locations and deployments; team admins (and site admins)
-change them, and manage members and the folder answers the team's cards are read with.
+change them, and manage members, the folder answers the team's cards are read with, and
+what the team shares with the others.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import zoneinfo
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,6 +28,7 @@ from sightings.forms import (
     InviteForm,
     LocationForm,
     RolesForm,
+    SharingForm,
 )
 from sightings.models import Deployment, FolderAnswer, Membership, PendingGrouping, Team
 from sightings.views import _species_labels
@@ -33,7 +36,7 @@ from sightings.views import _species_labels
 
 @login_required
 def team_list(request: HttpRequest) -> HttpResponse:
-    teams = access.teams(access.viewer(request)).annotate(
+    teams = access.teams(access.viewer(request), Action.VIEW).annotate(
         member_count=Count("memberships__user", distinct=True),
         location_count=Count("locations", distinct=True),
     )
@@ -211,3 +214,37 @@ def folder_answer(request: HttpRequest, pk: int, answer_pk: int) -> HttpResponse
     else:
         _report(request, form)
     return redirect("sightings:team_detail", team.pk)
+
+
+# Sharing rules
+
+
+@login_required
+def sharing(request: HttpRequest, pk: int) -> HttpResponse:
+    """The team's sharing rules: embargo, the teams it shares with, its shared locations."""
+    team = access.get_team_for_user(request, pk, Action.MANAGE)
+    initial = {
+        "embargo_months": team.embargo_months,
+        "shares_with": team.shares_with.all(),
+        "shared_locations": team.locations.filter(is_shared=True),
+    }
+    form = SharingForm(request.POST or None, team=team, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        _save_sharing(team, form.cleaned_data)
+        messages.success(request, _("The sharing rules are saved."))
+        return redirect("sightings:team_sharing", team.pk)
+    status = 400 if form.is_bound else 200
+    return render(
+        request, "sightings/team_sharing.html", {"team": team, "form": form}, status=status
+    )
+
+
+@transaction.atomic
+def _save_sharing(team: Team, data: dict) -> None:
+    # Together: other teams never see a half-saved set of rules.
+    team.embargo_months = data["embargo_months"]
+    team.save(update_fields=["embargo_months"])
+    team.shares_with.set(data["shares_with"])
+    shared = [location.pk for location in data["shared_locations"]]
+    team.locations.filter(pk__in=shared).update(is_shared=True)
+    team.locations.exclude(pk__in=shared).update(is_shared=False)

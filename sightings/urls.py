@@ -28,6 +28,7 @@ urlpatterns = [
     path("individuals/<int:pk>/edit/", views.individual_edit, name="individual_edit"),
     path("media/<int:pk>/reference/", views.add_reference, name="add_reference"),
     path("record-table/", views.record_table, name="record_table"),
+    path("teams/<int:pk>/sharing/", teams.sharing, name="team_sharing"),
     path("sightings/", browsing.browse, name="browse"),
     path("sightings.csv", browsing.export_csv, name="export_csv"),
     path("sightings/count/", browsing.count, name="count"),

@@ -83,6 +83,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "deployments": deployments,
         "uploadable": uploadable,
         "batches": _recent_batches(request.user),
+        "managed_teams": access.teams(viewer, Action.MANAGE),
         "workers_silent": workers.silent_since(),
     }
     return render(request, "sightings/home.html", context)
@@ -364,9 +365,24 @@ def _event_url(event: Event, batch: UploadBatch | None) -> str:
     return f"{url}?batch={batch.pk}" if batch else url
 
 
+def _unnamed(events: QuerySet[Event]) -> QuerySet[Event]:
+    """Events with a sighting not named yet (the sighting_species_event index finds them)."""
+    return events.filter(Exists(Sighting.objects.filter(event=OuterRef("pk"), species=None)))
+
+
 def _first_to_name(events: QuerySet[Event]) -> Event | None:
-    drafts = events.filter(Exists(Sighting.objects.filter(event=OuterRef("pk"), species=None)))
-    return drafts.order_by("start_at", "pk").first() or events.order_by("start_at", "pk").first()
+    ordered = events.order_by("start_at", "pk")
+    return _unnamed(ordered).first() or ordered.first()
+
+
+def _next_to_name(events: QuerySet[Event], event: Event) -> Event | None:
+    """Where Next and Enter go: the next event not named yet, skipping named ones, from the
+    start again past the last; once every event is named, simply the next one."""
+    return (
+        _unnamed(_after(events, event)).first()
+        or _unnamed(events.exclude(pk=event.pk).order_by("start_at", "pk")).first()
+        or _after(events, event).first()
+    )
 
 
 @login_required
@@ -430,7 +446,7 @@ def _event_page(request: HttpRequest, event: Event, forms=None, status: int = 20
         "add_form": NamingForm(auto_id="add_%s"),
         "neighbours": [(e, primary.get(e.pk)) for e in neighbours],
         "previous": neighbours[neighbours.index(event) - 1] if neighbours[0] != event else None,
-        "next": neighbours[neighbours.index(event) + 1] if neighbours[-1] != event else None,
+        "next": _next_to_name(events, event),
         "position": _before(events, event).count() + 1,
         "total": events.count(),
         "can_name": _can_name(request, event),
@@ -449,10 +465,12 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _go_on(request: HttpRequest, event: Event) -> HttpResponse:
     events, batch = _event_scope(event, request.POST.get("batch"))
-    following = _after(events, event).first() if request.POST.get("then") == "next" else event
+    following = _next_to_name(events, event) if request.POST.get("then") == "next" else event
     if following is None:
         messages.info(request, _("That was the last event."))
         following = event
+    elif (following.start_at, following.pk) < (event.start_at, event.pk):
+        messages.info(request, _("Back to the first event not named yet."))
     return redirect(_event_url(following, batch))
 
 

@@ -49,6 +49,40 @@ def test_the_event_page_shows_its_images_and_place_in_the_run(client, alice, dra
     )
 
 
+def test_the_event_list_gives_each_event_its_year(client, alice, drafts):
+    client.force_login(alice)
+    text = client.get(f"/events/{drafts[0].event_id}/").content.decode()
+    # Asia/Shanghai, the deployment's zone: the camera's own clock.
+    assert f'<a href="/events/{drafts[1].event_id}/">2009-04-21 01:40:00</a>' in text
+
+
+def test_next_and_enter_skip_the_events_already_named(client, alice, drafts):
+    Sighting.objects.filter(pk=drafts[1].pk).update(species=species("Blank"))
+    client.force_login(alice)
+    text = client.get(f"/events/{drafts[0].event_id}/").content.decode()
+    assert f'id="next" href="/events/{drafts[2].event_id}/"' in text
+    assert "Enter saves and goes to the next event not named yet" in text
+    assert name(client, drafts[0], "Wild boar").url == f"/events/{drafts[2].event_id}/"
+
+
+def test_past_the_last_event_next_goes_back_to_the_first_not_named(client, alice, drafts):
+    client.force_login(alice)
+    text = client.get(f"/events/{drafts[2].event_id}/").content.decode()
+    assert f'id="next" href="/events/{drafts[0].event_id}/"' in text
+    response = name(client, drafts[2], "Wild boar")
+    assert response.url == f"/events/{drafts[0].event_id}/"
+    assert "Back to the first event not named yet." in client.get(response.url).content.decode()
+
+
+def test_once_all_are_named_next_is_the_following_event(client, alice, drafts):
+    Sighting.objects.filter(pk__in=[d.pk for d in drafts[1:]]).update(species=species("Blank"))
+    client.force_login(alice)
+    assert name(client, drafts[0], "Wild boar").url == f"/events/{drafts[1].event_id}/"
+    response = name(client, Sighting.objects.get(pk=drafts[2].pk), "Wild boar")
+    assert response.url == f"/events/{drafts[2].event_id}/"
+    assert "That was the last event." in client.get(response.url).content.decode()
+
+
 @pytest.mark.parametrize(
     "typed",
     [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sightings', '0012_resumable_upload'),
+        ('sightings', '0013_sharing_rules'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
