@@ -162,19 +162,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "sightings:home"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en"
-LANGUAGES = [
-    ("en", _("English")),
-    ("zh-hans", _("Simplified Chinese")),
-    ("ru", _("Russian")),
-]
-LOCALE_PATHS = [BASE_DIR / "locale"]
-USE_I18N = True
-TIME_ZONE = "UTC"
-
-# The daily review digests (sightings/digests.py). In development they are printed to the
-# console; production sets EMAIL_BACKEND and Django's EMAIL_HOST etc. through the
-# environment.
+# E-mail: invitations to a team (set-password links) and the daily review digests
+# (sightings/digests.py). Development prints them on the console; an installation sets
+# EMAIL_BACKEND (and Django's EMAIL_HOST etc.) to send them.
 # https://docs.djangoproject.com/en/5.2/topics/email/#email-backends
 EMAIL_BACKEND = os.getenv(
     "EMAIL_BACKEND",
@@ -188,7 +178,18 @@ EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.getenv("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "webmaster@localhost")
-# Links in e-mails: the address people reach the site at.
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", _("English")),
+    ("zh-hans", _("Simplified Chinese")),
+    ("ru", _("Russian")),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+
+# Links in e-mails (review digests): the address people reach the site at.
 SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000")
 USE_TZ = True
 

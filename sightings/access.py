@@ -221,6 +221,12 @@ def teams(viewer: Viewer, action: Action) -> QuerySet[Team]:
 # One object, for a view: 404 if there is none, 403 if this viewer may not do the action.
 
 
+def get_location_for_user(request: HttpRequest, pk: int, action: Action = Action.VIEW) -> Location:
+    location = get_object_or_404(Location.objects.select_related("team"), pk=pk)
+    _require(request, action, location.team_id)
+    return location
+
+
 def get_deployment_for_user(
     request: HttpRequest, pk: int, action: Action = Action.VIEW
 ) -> Deployment:

@@ -893,6 +893,8 @@ class BatchFolder(models.Model):
         verbose_name=_("species"),
     )  # fmt: skip
     is_ignored = models.BooleanField(_("ignored"), default=False)
+    # Answered by the team's earlier answer for the same name (FolderAnswer), not asked.
+    is_remembered = models.BooleanField(_("answered from the team's earlier answer"), default=False)
 
     class Meta:
         ordering = ["batch", "name"]
@@ -908,6 +910,43 @@ class BatchFolder(models.Model):
     @property
     def is_answered(self) -> bool:
         return self.is_ignored or self.species_id is not None
+
+
+class FolderAnswer(models.Model):
+    """What a team said a card folder name means (a species, or nothing: ignored), applied to
+    the folders of its next cards instead of asking again. Field teams keep their habits:
+    a camtrapR short code such as PBE means the same on every card of theirs."""
+
+    team = models.ForeignKey(
+        Team, models.CASCADE, related_name="folder_answers", verbose_name=_("team")
+    )
+    name = models.CharField(_("folder name"), max_length=255)
+    # The name casefolded, once, in Python: a database's lower() does not fold as Python does.
+    key = models.CharField(max_length=255, editable=False)
+    species = models.ForeignKey(
+        Species, models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("species"),
+    )  # fmt: skip
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("answered by"),
+    )  # fmt: skip
+    answered_at = models.DateTimeField(_("answered at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["team", "key"]
+        verbose_name = _("folder answer")
+        verbose_name_plural = _("folder answers")
+        constraints = [
+            models.UniqueConstraint(fields=["team", "key"], name="unique_folder_answer_per_team"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.key = self.name.casefold()
+        super().save(*args, **kwargs)
 
 
 class PendingIndependence(models.Model):
