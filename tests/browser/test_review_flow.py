@@ -89,3 +89,18 @@ def test_returned_fixed_and_approved_by_a_second_reviewer(
     assert response.status == 200
     history = other.text_content("#history")
     assert "alice" in history and "reviewer-li" in history and "reviewer-wei" in history
+
+    # The Chinese team reads the same history in Chinese: named, returned with the
+    # reviewer's words, renamed to the tiger, approved.
+    uploader.context.add_cookies([{"name": "django_language", "value": "zh-hans",
+                                "url": live_server.url}])  # fmt: skip
+    uploader.goto(f"{live_server.url}/sightings/{sighting.pk}/")
+    history = uploader.text_content("#history")
+    for sentence in (
+        "鉴定为",
+        "退回上传者",
+        "Stripes, not rosettes: a tiger",
+        "东北虎",
+        "审核通过",
+    ):
+        assert sentence in history, (sentence, history)
