@@ -66,6 +66,8 @@ def exchange(catalogue, alice, boris, cn_deployment, ru_deployment) -> dict:
     approved; plus a reviewer on the Chinese team."""
     wei = get_user_model().objects.create_user("wei", password="password")
     Membership.objects.create(user=wei, team=cn_deployment.location.team, role="reviewer")
+    ada = get_user_model().objects.create_user("ada", password="password")
+    Membership.objects.create(user=ada, team=cn_deployment.location.team, role="admin")
     card = sorted((CAMTRAPR / "sample_images_species_dir" / "StationB").glob("*/*.JPG"))[:9]
     cn = [process(_add(cn_deployment, alice, path, f"StationB/{path.parent.name}"))
           for path in card]  # fmt: skip

@@ -17,6 +17,8 @@ def pages(exchange: dict) -> dict[str, list[str]]:
     """Each user's pages: all of them between the three."""
     cn, ru = exchange["cn"], exchange["ru"]
     deployment, batch = cn[0].deployment_id, cn[0].batch_id
+    location = cn[0].deployment.location_id
+    team = cn[0].deployment.location.team_id
     draft = next(media for media in cn if media.event_id != cn[0].event_id)
     return {
         "alice": [
@@ -31,6 +33,12 @@ def pages(exchange: dict) -> dict[str, list[str]]:
         ],
         # A reviewer of the other team: the upload page is not his (403).
         "boris": [f"/deployments/{ru[0].deployment_id}/upload/"],
+        "wei": ["/review/", "/returned/", "/account/notifications/"],
+        "ada": [
+            "/teams/", f"/teams/{team}/", f"/teams/{team}/sharing/",
+            f"/teams/{team}/locations/new/", f"/locations/{location}/edit/",
+            f"/teams/{team}/deployments/new/", f"/deployments/{deployment}/edit/",
+        ],
         None: ["/login/", "/no/such/page/"],
     }  # fmt: skip
 
