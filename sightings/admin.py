@@ -77,8 +77,24 @@ def retried(modeladmin, request, count: int) -> None:
     )
 
 
+class MembershipFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        """The rule the team pages keep (members.set_roles): a team keeps a team admin."""
+        super().clean()
+        had_admin = self.instance.pk and self.instance.memberships.filter(role="admin").exists()
+        kept = [
+            form.cleaned_data for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]  # fmt: skip
+        if had_admin and not any(data.get("role") == "admin" for data in kept):
+            raise forms.ValidationError(
+                _("The team needs a team admin: make someone else one first.")
+            )
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    formset = MembershipFormSet
     raw_id_fields = ["user"]
     extra = 1
 

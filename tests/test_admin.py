@@ -267,3 +267,33 @@ def test_a_folder_answer_added_in_the_admin_is_the_teams_one(client, site_admin,
     assert client.post("/admin/sightings/folderanswer/add/", data).status_code == 302
     [answer] = FolderAnswer.objects.all()
     assert (answer.species, answer.answered_by) == (leopard_cat, site_admin)
+
+
+def test_the_admin_keeps_a_team_admin_in_every_team(client, site_admin, cn_team, alice):
+    from sightings.models import Membership
+
+    ada = Membership.objects.create(
+        user=site_admin.__class__.objects.create_user("ada"), team=cn_team, role="admin"
+    )
+    uploader = Membership.objects.get(team=cn_team, user=alice)
+    client.force_login(site_admin)
+
+    def save(rows: list[tuple[Membership, str, bool]]):
+        data = {"name": cn_team.name, "country": cn_team.country, "embargo_months": 0,
+                "memberships-TOTAL_FORMS": len(rows), "memberships-INITIAL_FORMS": len(rows),
+                "memberships-MIN_NUM_FORMS": 0, "memberships-MAX_NUM_FORMS": 1000}  # fmt: skip
+        for i, (membership, role, delete) in enumerate(rows):
+            row = {"id": membership.pk, "team": cn_team.pk, "user": membership.user_id, "role": role}
+            data |= {f"memberships-{i}-{name}": value for name, value in row.items()}
+            if delete:
+                data[f"memberships-{i}-DELETE"] = "on"
+        return client.post(f"/admin/sightings/team/{cn_team.pk}/change/", data)
+
+    refused = save([(ada, "admin", True), (uploader, "uploader", False)])
+    assert "The team needs a team admin" in refused.content.decode()
+    assert Membership.objects.filter(pk=ada.pk).exists()
+    refused = save([(ada, "reviewer", False), (uploader, "uploader", False)])
+    assert Membership.objects.get(pk=ada.pk).role == "admin"
+    saved = save([(ada, "reviewer", False), (uploader, "admin", False)])
+    assert saved.status_code == 302
+    assert Membership.objects.get(pk=uploader.pk).role == "admin"
