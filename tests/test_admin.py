@@ -283,7 +283,12 @@ def test_the_admin_keeps_a_team_admin_in_every_team(client, site_admin, cn_team,
                 "memberships-TOTAL_FORMS": len(rows), "memberships-INITIAL_FORMS": len(rows),
                 "memberships-MIN_NUM_FORMS": 0, "memberships-MAX_NUM_FORMS": 1000}  # fmt: skip
         for i, (membership, role, delete) in enumerate(rows):
-            row = {"id": membership.pk, "team": cn_team.pk, "user": membership.user_id, "role": role}
+            row = {
+                "id": membership.pk,
+                "team": cn_team.pk,
+                "user": membership.user_id,
+                "role": role,
+            }
             data |= {f"memberships-{i}-{name}": value for name, value in row.items()}
             if delete:
                 data[f"memberships-{i}-DELETE"] = "on"
