@@ -3,6 +3,7 @@ worker with a progress page for large ones (CAMTRAP_DP_DIRECT_LIMIT)."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from sightings import access, camtrapdp_export, tasks
 from sightings.models import ExportJob
 
 FILENAME = "camtrap-dp.zip"
+logger = logging.getLogger(__name__)
 
 
 @login_required
@@ -38,11 +40,14 @@ def export(request: HttpRequest) -> HttpResponse:
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / f"{uuid.uuid4()}.zip"
     try:
-        # InvalidPackage is not caught: a server error, logged with the reasons, never a file.
         camtrapdp_export.build(viewer, sightings, out)
     except camtrapdp_export.NothingToExport:
         messages.info(request, _("Nothing to export: no sighting found has a located station."))
         return redirect(f"{reverse('sightings:browse')}?{query}")
+    except camtrapdp_export.InvalidPackage:
+        # A bug of ours, never a download: the reasons go to the log, the user is told.
+        logger.exception("Camtrap DP export for %s does not validate", request.user)
+        return render(request, "sightings/export_failed.html", status=500)
     file = out.open("rb")
     out.unlink()  # the open file is read to the end; nothing is left behind
     return FileResponse(file, as_attachment=True, filename=FILENAME, content_type="application/zip")

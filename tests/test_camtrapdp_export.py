@@ -252,6 +252,17 @@ def test_the_browser_downloads_a_small_set_directly(client, world, boris):
     assert 'href="/sightings/camtrap-dp/?country=RU"' in browse
 
 
+def test_an_export_that_does_not_validate_is_never_downloaded(client, world, boris, caplog):
+    # A kind Camtrap DP does not know, written past the model's choices: the package breaks.
+    Species.objects.filter(name_en="Sika deer").update(kind="cryptid")
+    client.force_login(boris)
+    response = client.get("/sightings/camtrap-dp/", {"country": "RU"})
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("text/html")
+    assert "The export failed" in response.content.decode()
+    assert "observationType" in caplog.text
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_builds_a_large_set_and_only_its_owner_downloads_it(
     client, catalogue, world, alice, boris, settings, celery_worker
