@@ -205,6 +205,11 @@ UPLOAD_MAX_FILE_BYTES = env_int("UPLOAD_MAX_FILE_BYTES", 1024**3)
 # about 130,000 (one image a minute for three months). Those past it are listed as skipped.
 UPLOAD_MAX_BATCH_FILES = env_int("UPLOAD_MAX_BATCH_FILES", 200_000)
 
+# A file sent over the resumable upload protocol (sightings/resumable.py) and left
+# unfinished this long is removed by the sweep, with its bytes so far: a field team may come
+# back to a card after days off the network, not after weeks.
+RESUMABLE_UPLOAD_KEEP_DAYS = env_int("RESUMABLE_UPLOAD_KEEP_DAYS", 7)
+
 # Images with more pixels than this fail instead of being decoded (decompression bombs).
 MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 100_000_000)
 # Limits on one ZIP archive of a card, checked on the bytes actually written while it is

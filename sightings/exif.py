@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Any, BinaryIO
 
 import exifread
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 from exifread.core.ifd_tag import IfdTag
 from exifread.tags.fields import FieldType
 from PIL import Image
@@ -421,3 +421,55 @@ def _json_maker_note(note: dict) -> dict:
             value = value.strftime("%Y:%m:%d %H:%M:%S")
         result[f"MakerNote {name}"] = list(value) if isinstance(value, tuple) else value
     return result
+
+
+# The image page. Tags read into the page's own fields (camera, capture time, GPS, maker
+# note...) are not repeated; these others are shown with a label in the reader's language,
+# their coded values in words. Every other tag is a technical detail, for site admins.
+SHOWN_AS_FIELDS = re.compile(
+    r"(Image (Make|Model|Orientation|ImageDescription|ExifOffset|GPSInfo)"
+    r"|EXIF (DateTimeOriginal|ExposureTime|ISOSpeedRatings|Flash|ExifImageWidth"
+    r"|ExifImageLength|OffsetTime\w*)|GPS .*|MakerNote .*)"
+)
+_AUTO_MANUAL = {0: gettext_lazy("auto"), 1: gettext_lazy("manual")}
+TAG_LABELS: dict[str, tuple[str, Callable[[Any], str]]] = {
+    "EXIF DateTimeDigitized": (gettext_lazy("Digitised"), lambda v: v.replace(":", "-", 2)),
+    "Image DateTime": (gettext_lazy("File changed"), lambda v: v.replace(":", "-", 2)),
+    "EXIF FNumber": (gettext_lazy("Aperture"), lambda v: f"f/{v:g}"),
+    "EXIF FocalLength": (gettext_lazy("Focal length"), lambda v: f"{v:g} mm"),
+    "EXIF ExposureBiasValue": (gettext_lazy("Exposure compensation"), lambda v: f"{v:+g} EV"),
+    "EXIF ExposureMode": (
+        gettext_lazy("Exposure mode"),
+        {**_AUTO_MANUAL, 2: gettext_lazy("auto bracket")}.get,
+    ),
+    "EXIF WhiteBalance": (gettext_lazy("White balance"), _AUTO_MANUAL.get),
+    "EXIF ColorSpace": (
+        gettext_lazy("Colour space"),
+        {1: "sRGB", 2: "Adobe RGB", 65535: gettext_lazy("uncalibrated")}.get,
+    ),
+    "EXIF DigitalZoomRatio": (gettext_lazy("Digital zoom"), lambda v: f"{v:g}×"),
+    "Image Software": (gettext_lazy("Camera firmware"), str),
+    "Image Copyright": (gettext_lazy("Copyright"), str),
+}
+
+
+def labelled_tags(tags: dict) -> tuple[list[tuple[str, str]], list[tuple[str, object]]]:
+    """(label, value in words) of the tags the page shows by name, and (raw name, raw
+    value) of all the others, for the technical details."""
+    labelled, technical = [], []
+    for name, value in sorted(tags.items()):
+        words = _in_words(name, value) if name in TAG_LABELS else None
+        if words:
+            labelled.append((str(TAG_LABELS[name][0]), words))
+        elif not SHOWN_AS_FIELDS.fullmatch(name):
+            technical.append((name, value))
+    return labelled, technical
+
+
+def _in_words(name: str, value: object) -> str | None:
+    """The value as the page shows it; None for a value the tag should not have."""
+    try:
+        words = TAG_LABELS[name][1](value)
+    except (TypeError, ValueError):  # a list or text where a number belongs
+        return None
+    return None if words is None else str(words)

@@ -50,9 +50,15 @@ def record_table_rows(detections: Iterable[Detection]) -> Iterator[list]:
         ]  # fmt: skip
 
 
-def csv_lines(rows: Iterable[list], rows_per_piece: int = 1000) -> Iterator[str]:
+def csv_lines(rows: Iterable[list], rows_per_piece: int = 1000, bom: bool = False) -> Iterator[str]:
     """CSV text in pieces of many rows, every cell safe to open in a spreadsheet: a
-    response written line by line costs more in handing lines over than in making them."""
+    response written line by line costs more in handing lines over than in making them.
+
+    With bom, a UTF-8 byte-order mark first: without it Excel reads the file in the
+    system's code page, and Chinese or Russian names come out garbled.
+    """
+    if bom:
+        yield BOM
     writer = csv.writer(Echo())
     piece = []
     for row in rows:
@@ -69,6 +75,7 @@ def csv_lines(rows: Iterable[list], rows_per_piece: int = 1000) -> Iterator[str]
         yield "".join(piece)
 
 
+BOM = "\ufeff"
 # What a spreadsheet takes for the start of a formula (OWASP, "CSV injection").
 FORMULA_STARTS = frozenset("=+-@\t\r")
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")

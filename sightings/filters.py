@@ -20,15 +20,23 @@ class SightingFilter(django_filters.FilterSet):
     # Checkboxes, shown as a searchable picker (templates/sightings/_picker.html): a list box
     # that needs Ctrl-click loses a choice at the first plain click.
     species = django_filters.ModelMultipleChoiceFilter(
-        distinct=False, label=_("Species"), queryset=Species.objects.order_by("kind", "name_en"),
+        distinct=False,
+        label=_("Species"),
+        queryset=Species.objects.order_by("kind", "name_en"),
         widget=forms.CheckboxSelectMultiple,
     )
     country = django_filters.MultipleChoiceFilter(
-        distinct=False, label=_("Country"), field_name="location__country",
-        choices=Country.choices, widget=forms.CheckboxSelectMultiple,
+        distinct=False,
+        label=_("Country"),
+        field_name="location__country",
+        choices=Country.choices,
+        widget=forms.CheckboxSelectMultiple,
     )
     team = django_filters.ModelMultipleChoiceFilter(
-        distinct=False, label=_("Team"), field_name="location__team", queryset=Team.objects.all(),
+        distinct=False,
+        label=_("Team"),
+        field_name="location__team",
+        queryset=Team.objects.all(),
         widget=forms.CheckboxSelectMultiple,
     )
     # Tens of thousands of stations: chosen from links and search, carried as hidden ids.
@@ -63,7 +71,9 @@ class SightingFilter(django_filters.FilterSet):
         label=_("Individual"), queryset=Individual.objects.all(), widget=forms.HiddenInput
     )
     review_status = django_filters.MultipleChoiceFilter(
-        distinct=False, label=_("Review status"), choices=Sighting.Review.choices,
+        distinct=False,
+        label=_("Review status"),
+        choices=Sighting.Review.choices,
         widget=forms.CheckboxSelectMultiple,
     )
     method = django_filters.MultipleChoiceFilter(

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from sightings.classification import Naming
 from sightings.models import Individual, Location, Sex, Sighting, Species
@@ -98,20 +100,21 @@ class NamingForm(forms.Form):
 
 
 class FolderAnswerForm(forms.Form):
-    """One unknown card folder name: the species it stands for, or ignore it."""
+    """One unknown card folder name: the species it stands for, or ignore it. Ignoring is a
+    checkbox, so that nobody has to type a word of English (or know which word)."""
 
-    IGNORE = "ignore"
+    answer = forms.CharField(label=_("Species"), max_length=300, required=False)
+    ignore = forms.BooleanField(label=_("Ignore this folder"), required=False)
 
-    answer = forms.CharField(label=_("Species"), max_length=300)
-
-    def clean_answer(self) -> Species | None:
-        text = self.cleaned_data["answer"].strip()
-        if text.casefold() == self.IGNORE:
-            return None
-        species = Species.objects.all().find(text)
-        if species is None:
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("ignore"):
+            cleaned["species"] = None
+            return cleaned
+        cleaned["species"] = Species.objects.all().find(cleaned.get("answer", ""))
+        if cleaned["species"] is None:
             raise forms.ValidationError(_("No species in the catalogue goes by that name."))
-        return species
+        return cleaned
 
 
 class IndividualForm(forms.ModelForm):
@@ -134,18 +137,42 @@ class RecordTableForm(forms.Form):
         queryset=Species.objects.exclude(kind=Species.Kind.BLANK),
         required=False,
     )
-    min_delta = forms.FloatField(
-        label=_("Minutes between independent records"), min_value=0, initial=60
-    )
+    min_delta = forms.FloatField(label=_("Minutes between independent records"), min_value=0)
     compared_to = forms.ChoiceField(
         label=_("Compared to"),
         choices=[("last", _("the last record")), ("independent", _("the last independent record"))],
-        initial="last",
+    )
+    # The CSV is read by camtrapR in R first of all; Excel needs the mark to read it as UTF-8.
+    excel = forms.BooleanField(
+        label=_("For Excel (UTF-8 with a byte-order mark)"),
+        required=False,
+        help_text=_("Location names in Chinese or Russian then open correctly in Excel."),
     )
 
     def __init__(self, *args, locations, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["location"].queryset = locations
+        # The site's own rule (settings INDEPENDENCE_*), the one that marks sightings independent.
+        minutes = settings.INDEPENDENCE_MIN_DELTA_MINUTES
+        self.fields["min_delta"].initial = minutes
+        self.fields["compared_to"].initial = settings.INDEPENDENCE_COMPARED_TO
+        self.fields["min_delta"].help_text = _site_rule(
+            minutes, settings.INDEPENDENCE_COMPARED_TO
+        ) % {"minutes": minutes}
+
+
+def _site_rule(minutes: int, compared_to: str) -> str:
+    if compared_to == "independent":
+        return ngettext(
+            "By default the site's rule: %(minutes)s minute after the last independent record.",
+            "By default the site's rule: %(minutes)s minutes after the last independent record.",
+            minutes,
+        )
+    return ngettext(
+        "By default the site's rule: %(minutes)s minute after the last record.",
+        "By default the site's rule: %(minutes)s minutes after the last record.",
+        minutes,
+    )
 
 
 class ReviewForm(forms.Form):

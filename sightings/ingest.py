@@ -19,6 +19,7 @@ from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -130,6 +131,14 @@ def upload_limit(head: bytes) -> int:
     if head.startswith(ZIP_SIGNATURE):
         return settings.ZIP_MAX_UNPACKED_BYTES
     return settings.UPLOAD_MAX_FILE_BYTES
+
+
+def get_or_create_batch(user, deployment: Deployment, batch_id: int | None) -> UploadBatch:
+    """The uploader's batch the files join: a new one, or one of theirs for the deployment
+    (404 for any other)."""
+    if batch_id is None:
+        return UploadBatch.objects.create(deployment=deployment, uploaded_by=user)
+    return get_object_or_404(UploadBatch, pk=batch_id, deployment=deployment, uploaded_by=user)
 
 
 def add_upload(batch: UploadBatch, upload: UploadedFile, relative_path: str = "") -> None:

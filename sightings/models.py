@@ -597,6 +597,35 @@ class SkippedFile(models.Model):
         return self.name
 
 
+class ResumableUpload(models.Model):
+    """A file being sent over the tus protocol (resumable.py): its bytes so far lie on disk
+    under FILE_UPLOAD_TEMP_DIR; once the last one arrives it joins its batch like any
+    upload. Kept after that, so a client that lost the last answer learns it is complete,
+    until the sweep removes it RESUMABLE_UPLOAD_KEEP_DAYS after its last change."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    deployment = models.ForeignKey(Deployment, models.CASCADE, related_name="+")
+    batch = models.ForeignKey(UploadBatch, models.CASCADE, related_name="+")
+    # The path inside the chosen folder, e.g. "StationA/PBE/IMG_0001.JPG" (folders.py).
+    path = models.CharField(max_length=1024)
+    size = models.BigIntegerField()
+    offset = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        # The sweep's lookup of uploads left alone for RESUMABLE_UPLOAD_KEEP_DAYS.
+        indexes = [models.Index(fields=["updated_at"], name="resumable_updated")]
+
+    def __str__(self) -> str:
+        return self.path
+
+    @property
+    def is_complete(self) -> bool:
+        return self.offset == self.size
+
+
 class Event(models.Model):
     """A sequence: consecutive images of one deployment closer together than its gap."""
 

@@ -77,10 +77,13 @@ def group_new_media(deployment_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def sweep() -> None:
-    """Send again the work whose message was lost (sweep.py); run by Celery beat."""
+    """Send again the work whose message was lost (sweep.py) and remove resumable uploads
+    left unfinished for days (resumable.py); run by Celery beat."""
+    from sightings.resumable import remove_stale  # here: it ingests, which sends these tasks
     from sightings.sweep import send_lost_work  # here: sweep.py sends these tasks
 
     send_lost_work()
+    remove_stale()
 
 
 @task_prerun.connect

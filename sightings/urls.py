@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from sightings import browsing, camtrapdp_views, views
+from sightings import browsing, camtrapdp_views, resumable, views
 
 app_name = "sightings"
 
@@ -8,6 +8,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("deployments/<int:pk>/", views.deployment_media, name="deployment_media"),
     path("deployments/<int:pk>/upload/", views.upload, name="upload"),
+    path("deployments/<int:pk>/batches/", resumable.new_batch, name="new_batch"),
+    # The tus protocol (resumable.py): creation, then each upload's own address.
+    path("deployments/<int:pk>/uploads/", resumable.create, name="resumable_create"),
+    path("uploads/<uuid:upload_id>/", resumable.upload, name="resumable_upload"),
     path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
     path("batches/<int:pk>/progress/", views.batch_progress, name="batch_progress"),
     path("batches/<int:pk>/retry/", views.retry_batch, name="retry_batch"),

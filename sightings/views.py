@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import PurePosixPath
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -18,7 +19,7 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -30,6 +31,7 @@ from sightings import (
     access,
     classification,
     derivatives,
+    exif,
     exports,
     folders,
     independence,
@@ -49,11 +51,11 @@ from sightings.forms import (
 from sightings.models import (
     BROWSER_FORMATS,
     FORMAT_TYPES,
-    Deployment,
     Event,
     Individual,
     Media,
     Sighting,
+    SkippedFile,
     Species,
     Team,
     UploadBatch,
@@ -77,16 +79,35 @@ def home(request: HttpRequest) -> HttpResponse:
         .order_by("location__team__name", "location__name", "-start_at")
     )
     uploadable = set(access.deployments(viewer, Action.UPLOAD).values_list("pk", flat=True))
-    batches = UploadBatch.objects.filter(uploaded_by=request.user).select_related(
-        "deployment__location"
-    )[:10]
     context = {
         "deployments": deployments,
         "uploadable": uploadable,
-        "batches": batches,
+        "batches": _recent_batches(request.user),
         "workers_silent": workers.silent_since(),
     }
     return render(request, "sightings/home.html", context)
+
+
+def _recent_batches(user) -> list[UploadBatch]:
+    """The user's last batches, each with its counts of images, of those still waiting or
+    failed, and of files skipped (duplicates included)."""
+    batches = list(
+        UploadBatch.objects.filter(uploaded_by=user).select_related("deployment__location")[:10]
+    )
+    # Two grouped queries for the ten, not a join of a card's images with its skipped files.
+    states = Media.objects.filter(batch__in=batches).values_list("batch", "state")
+    counts = states.order_by().annotate(count=Count("pk"))
+    skipped = SkippedFile.objects.filter(batch__in=batches).values_list("batch").order_by()
+    skipped_counts = dict(skipped.annotate(count=Count("pk")))
+    for batch in batches:
+        by_state = {state: count for pk, state, count in counts if pk == batch.pk}
+        batch.image_count = sum(by_state.values())
+        batch.waiting_count = by_state.get(Media.State.QUEUED, 0) + by_state.get(
+            Media.State.PROCESSING, 0
+        )
+        batch.failed_count = by_state.get(Media.State.FAILED, 0)
+        batch.skipped_count = skipped_counts.get(batch.pk, 0)
+    return batches
 
 
 @login_required
@@ -111,7 +132,7 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
     deployment = access.get_deployment_for_user(request, pk, Action.UPLOAD)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        batch = _get_or_create_batch(request, deployment, form.cleaned_data["batch"])
+        batch = ingest.get_or_create_batch(request.user, deployment, form.cleaned_data["batch"])
         for file, path in zip(form.cleaned_data["files"], form.cleaned_data["paths"], strict=True):
             ingest.add_upload(batch, file, path)
         folders.collect(batch)
@@ -121,17 +142,12 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(url)
     if request.method == "POST" and _wants_json(request):
         return JsonResponse({"errors": form.errors}, status=400)
-    return render(request, "sightings/upload.html", {"deployment": deployment, "form": form})
-
-
-def _get_or_create_batch(
-    request: HttpRequest, deployment: Deployment, batch_id: int | None
-) -> UploadBatch:
-    if batch_id is None:
-        return UploadBatch.objects.create(deployment=deployment, uploaded_by=request.user)
-    return get_object_or_404(
-        UploadBatch, pk=batch_id, deployment=deployment, uploaded_by=request.user
-    )
+    context = {
+        "deployment": deployment,
+        "form": form,
+        "resume_days": settings.RESUMABLE_UPLOAD_KEEP_DAYS,
+    }
+    return render(request, "sightings/upload.html", context)
 
 
 @login_required
@@ -206,6 +222,7 @@ def media_detail(request: HttpRequest, pk: int) -> HttpResponse:
     team = media.deployment.location.team_id
     protected = access.place(viewer, media.deployment.location).generalised
     shown = access.sightings(viewer).filter(event=media.event_id) if media.event_id else None
+    labelled, technical = exif.labelled_tags(media.exif)
     context = {
         "media": media,
         "own": viewer.may(Action.VIEW, team),
@@ -215,7 +232,8 @@ def media_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "gps": access.image_place(viewer, media),
         # Raw tags, the file's hash and the problems found in it may all say where it was
         # taken: a viewer who may not know the place sees none of them.
-        "tags": [] if protected else sorted(media.exif.items()),
+        "labelled_tags": [] if protected else labelled,
+        "technical_tags": technical if access.sees_details(request) and not protected else [],
         "sightings": shown.select_related("species", "individual") if shown else [],
     }
     return render(request, "sightings/media_detail.html", context)
@@ -294,9 +312,12 @@ def _species_labels() -> list[tuple[str, str]]:
 def answer_folders(request: HttpRequest, pk: int) -> HttpResponse:
     batch = access.get_batch_for_user(request, pk, Action.UPLOAD)
     for folder in folders.unanswered(batch):
-        form = FolderAnswerForm({"answer": request.POST.get(f"folder-{folder.pk}", "")})
+        form = FolderAnswerForm({
+            "answer": request.POST.get(f"folder-{folder.pk}", ""),
+            "ignore": request.POST.get(f"folder-{folder.pk}-ignore", ""),
+        })  # fmt: skip
         if form.is_valid():
-            folders.answer(folder, form.cleaned_data["answer"])
+            folders.answer(folder, form.cleaned_data["species"])
         elif form["answer"].value():
             messages.error(
                 request,
@@ -341,9 +362,24 @@ def _event_url(event: Event, batch: UploadBatch | None) -> str:
     return f"{url}?batch={batch.pk}" if batch else url
 
 
+def _unnamed(events: QuerySet[Event]) -> QuerySet[Event]:
+    """Events with a sighting not named yet (the sighting_species_event index finds them)."""
+    return events.filter(Exists(Sighting.objects.filter(event=OuterRef("pk"), species=None)))
+
+
 def _first_to_name(events: QuerySet[Event]) -> Event | None:
-    drafts = events.filter(Exists(Sighting.objects.filter(event=OuterRef("pk"), species=None)))
-    return drafts.order_by("start_at", "pk").first() or events.order_by("start_at", "pk").first()
+    ordered = events.order_by("start_at", "pk")
+    return _unnamed(ordered).first() or ordered.first()
+
+
+def _next_to_name(events: QuerySet[Event], event: Event) -> Event | None:
+    """Where Next and Enter go: the next event not named yet, skipping named ones, from the
+    start again past the last; once every event is named, simply the next one."""
+    return (
+        _unnamed(_after(events, event)).first()
+        or _unnamed(events.exclude(pk=event.pk).order_by("start_at", "pk")).first()
+        or _after(events, event).first()
+    )
 
 
 @login_required
@@ -407,7 +443,7 @@ def _event_page(request: HttpRequest, event: Event, forms=None, status: int = 20
         "add_form": NamingForm(auto_id="add_%s"),
         "neighbours": [(e, primary.get(e.pk)) for e in neighbours],
         "previous": neighbours[neighbours.index(event) - 1] if neighbours[0] != event else None,
-        "next": neighbours[neighbours.index(event) + 1] if neighbours[-1] != event else None,
+        "next": _next_to_name(events, event),
         "position": _before(events, event).count() + 1,
         "total": events.count(),
         "can_name": _can_name(request, event),
@@ -426,10 +462,12 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _go_on(request: HttpRequest, event: Event) -> HttpResponse:
     events, batch = _event_scope(event, request.POST.get("batch"))
-    following = _after(events, event).first() if request.POST.get("then") == "next" else event
+    following = _next_to_name(events, event) if request.POST.get("then") == "next" else event
     if following is None:
         messages.info(request, _("That was the last event."))
         following = event
+    elif (following.start_at, following.pk) < (event.start_at, event.pk):
+        messages.info(request, _("Back to the first event not named yet."))
     return redirect(_event_url(following, batch))
 
 
@@ -522,7 +560,11 @@ def name_many(request: HttpRequest, pk: int) -> HttpResponse:
         if conflicts:
             messages.error(
                 request,
-                _("%(count)d were changed by someone else meanwhile and were not saved.")
+                ngettext(
+                    "%(count)d event was changed by someone else meanwhile and was not saved.",
+                    "%(count)d events were changed by someone else meanwhile and were not saved.",
+                    len(conflicts),
+                )
                 % {"count": len(conflicts)},
             )
     return redirect(
@@ -646,8 +688,7 @@ def record_table(request: HttpRequest) -> HttpResponse:
         form.cleaned_data["min_delta"],
         form.cleaned_data["compared_to"],
     )
-    response = StreamingHttpResponse(
-        exports.csv_lines(exports.record_table_rows(detections)), content_type="text/csv"
-    )
+    lines = exports.csv_lines(exports.record_table_rows(detections), bom=form.cleaned_data["excel"])
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="record_table.csv"'
     return response

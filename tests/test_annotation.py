@@ -6,6 +6,7 @@ import io
 import pytest
 
 from sightings import folders
+from sightings.forms import FolderAnswerForm
 from sightings.models import Individual, Membership, PendingIndependence, Sighting, Species
 
 from .test_events import shoot
@@ -46,6 +47,40 @@ def test_the_event_page_shows_its_images_and_place_in_the_run(client, alice, dra
     assert (
         'value="Amur tiger (Panthera tigris altaica)">Amur tiger · 东北虎 · Амурский тигр' in text
     )
+
+
+def test_the_event_list_gives_each_event_its_year(client, alice, drafts):
+    client.force_login(alice)
+    text = client.get(f"/events/{drafts[0].event_id}/").content.decode()
+    # Asia/Shanghai, the deployment's zone: the camera's own clock.
+    assert f'<a href="/events/{drafts[1].event_id}/">2009-04-21 01:40:00</a>' in text
+
+
+def test_next_and_enter_skip_the_events_already_named(client, alice, drafts):
+    Sighting.objects.filter(pk=drafts[1].pk).update(species=species("Blank"))
+    client.force_login(alice)
+    text = client.get(f"/events/{drafts[0].event_id}/").content.decode()
+    assert f'id="next" href="/events/{drafts[2].event_id}/"' in text
+    assert "Enter saves and goes to the next event not named yet" in text
+    assert name(client, drafts[0], "Wild boar").url == f"/events/{drafts[2].event_id}/"
+
+
+def test_past_the_last_event_next_goes_back_to_the_first_not_named(client, alice, drafts):
+    client.force_login(alice)
+    text = client.get(f"/events/{drafts[2].event_id}/").content.decode()
+    assert f'id="next" href="/events/{drafts[0].event_id}/"' in text
+    response = name(client, drafts[2], "Wild boar")
+    assert response.url == f"/events/{drafts[0].event_id}/"
+    assert "Back to the first event not named yet." in client.get(response.url).content.decode()
+
+
+def test_once_all_are_named_next_is_the_following_event(client, alice, drafts):
+    Sighting.objects.filter(pk__in=[d.pk for d in drafts[1:]]).update(species=species("Blank"))
+    client.force_login(alice)
+    assert name(client, drafts[0], "Wild boar").url == f"/events/{drafts[1].event_id}/"
+    response = name(client, Sighting.objects.get(pk=drafts[2].pk), "Wild boar")
+    assert response.url == f"/events/{drafts[2].event_id}/"
+    assert "That was the last event." in client.get(response.url).content.decode()
 
 
 @pytest.mark.parametrize(
@@ -247,6 +282,23 @@ def test_the_batch_page_asks_about_unknown_folders_once(client, alice, cn_deploy
         "These names are not in the catalogue"
         not in client.get(f"/batches/{batch.pk}/").content.decode()
     )
+
+
+def test_a_folder_is_ignored_with_a_checkbox_not_an_english_word(client, alice, cn_deployment):
+    media = shoot(cn_deployment, alice, "2009:04:21 00:40:00", folder="StationA/Misc")
+    batch = media[0].batch
+    folders.collect(batch)
+    client.force_login(alice)
+    page = client.get(f"/batches/{batch.pk}/", headers={"Accept-Language": "ru"}).content.decode()
+    folder = batch.folders.get()
+    assert f'name="folder-{folder.pk}-ignore"' in page and "ignore" not in page.replace(
+        f"folder-{folder.pk}-ignore", ""
+    )
+    client.post(f"/batches/{batch.pk}/folders/", {f"folder-{folder.pk}-ignore": "on"})
+    folder.refresh_from_db()
+    assert folder.is_ignored and folder.species is None
+    # The English word is a species name like any other now: nothing goes by it.
+    assert not FolderAnswerForm({"answer": "ignore"}).is_valid()
 
 
 def test_the_record_table_downloads_for_a_filtered_set(client, alice, cn_deployment, drafts):

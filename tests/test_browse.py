@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 import re
 
 import pytest
+from django.utils import translation
 
 from sightings import classification
 from sightings.models import Event, Individual, Sighting, SightingChange, Species
@@ -226,7 +228,7 @@ def test_the_sighting_page_shows_times_images_and_history(
     )
     assert "2009-04-21 00:40:00 +0800" in text and "2009-04-20 16:40:00" in text
     assert 'id="mini-map"' in text and 'data-latitude="43.085300"' in text
-    assert "<code>species</code>: — → Panthera pardus orientalis" in text
+    assert "Named Amur leopard (Panthera pardus orientalis)" in text
 
 
 def test_reviewers_of_the_team_approve_and_it_is_kept(
@@ -264,7 +266,8 @@ def test_the_csv_has_what_an_analyst_needs(client, alice, cn_deployment, pooled)
     client.force_login(alice)
     response = client.get("/sightings.csv", {"country": "CN"})
     assert response.streaming
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
     assert [int(r["sighting_id"]) for r in rows] == [
         pooled["cn_approved"].pk,
         pooled["cn_pending"].pk,
@@ -296,7 +299,7 @@ def test_the_csv_reads_chunk_by_chunk(client, alice, cn_deployment, monkeypatch)
         sight(cn_deployment, dt.datetime(2009, 4, 1, tzinfo=UTC) + dt.timedelta(hours=n))
     client.force_login(alice)
     response = client.get("/sightings.csv")
-    lines = b"".join(response.streaming_content).decode().splitlines()
+    lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
     assert len(lines) == 36
 
 
@@ -361,7 +364,8 @@ def test_the_csv_lists_each_sightings_images_across_chunks(
     )
     client.force_login(alice)
     response = client.get("/sightings.csv")
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["media_files"] for r in rows] == [
         f"{media[0].original_name};{media[1].original_name}",
         f"{media[2].original_name};{media[3].original_name}",
@@ -371,8 +375,78 @@ def test_the_csv_lists_each_sightings_images_across_chunks(
 def test_the_csv_names_species_in_the_readers_language(client, alice, pooled):
     client.force_login(alice)
     response = client.get("/sightings.csv", headers={"Accept-Language": "zh-hans"})
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
     assert {r["common_name"] for r in rows} == {"野猪", "梅花鹿"}  # wild boar, sika deer
+
+
+@pytest.mark.parametrize(
+    "language, boar, deer", [("zh-hans", "野猪", "梅花鹿"), ("ru", "Кабан", "Пятнистый олень")]
+)
+def test_the_csv_opens_in_excel_with_names_in_the_readers_language(
+    client, alice, pooled, language, boar, deer
+):
+    client.force_login(alice)
+    response = client.get("/sightings.csv", headers={"Accept-Language": language})
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    data = b"".join(response.streaming_content)
+    # The byte-order mark tells Excel the file is UTF-8, whatever the system's code page.
+    assert data.startswith(b"\xef\xbb\xbfsighting_id,")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert {(r["scientific_name"], r["common_name"]) for r in rows} == {
+        ("Sus scrofa", boar),
+        ("Cervus nippon", deer),
+    }
+
+
+@pytest.mark.parametrize(
+    "language, one, many",
+    [("en", "1 sighting", "3 sightings"), ("ru", "1 регистрация", "3 регистрации"),
+     ("zh-hans", "1 条记录", "3 条记录")],
+)  # fmt: skip
+def test_counts_read_in_the_readers_plural_forms(client, alice, pooled, language, one, many):
+    client.force_login(alice)
+    headers = {"Accept-Language": language}
+    assert client.get("/sightings/count/", headers=headers).json()["label"] == many
+    query = {"review_status": "pending"}
+    assert client.get("/sightings/count/", query, headers=headers).json()["label"] == one
+    summary = client.get("/map.geojson", headers=headers).json()["summary"]
+    assert summary.endswith(many)
+
+
+def test_sixty_five_is_counted_in_russians_third_form():
+    from sightings import browsing
+
+    with translation.override("ru"):
+        labels = [browsing._sightings(n) for n in (1, 3, 5, 21, 65, 111)]
+    assert labels == ["1 регистрация", "3 регистрации", "5 регистраций", "21 регистрация",
+                      "65 регистраций", "111 регистраций"]  # fmt: skip
+
+
+def test_the_record_table_has_the_mark_only_when_asked_for_excel(client, alice, pooled):
+    client.force_login(alice)
+    query = {"min_delta": 30, "compared_to": "last"}
+    plain = b"".join(client.get("/record-table/", query).streaming_content)
+    assert plain.startswith(b"Station,Species,")  # as camtrapR's recordTable writes it
+    excel = b"".join(client.get("/record-table/", query | {"excel": "on"}).streaming_content)
+    assert excel == b"\xef\xbb\xbf" + plain
+
+
+def test_the_record_table_form_defaults_to_the_sites_rule(client, alice, settings):
+    settings.INDEPENDENCE_MIN_DELTA_MINUTES = 30
+    client.force_login(alice)
+    page = html.unescape(client.get("/record-table/").content.decode())
+    assert 'name="min_delta" value="30"' in page
+    assert "By default the site's rule: 30 minutes after the last record." in page
+    settings.INDEPENDENCE_MIN_DELTA_MINUTES, settings.INDEPENDENCE_COMPARED_TO = 1, "independent"
+    page = html.unescape(
+        client.get("/record-table/", headers={"Accept-Language": "ru"}).content.decode()
+    )
+    assert 'name="min_delta" value="1"' in page
+    assert '<option value="independent" selected>' in page
+    assert "По умолчанию — правило сайта: 1 минута после предыдущей независимой регистрации." in (
+        page
+    )
 
 
 def test_over_many_points_species_are_counted_per_point_on_request(
@@ -399,7 +473,7 @@ def test_csv_cells_never_run_as_formulas_in_a_spreadsheet(client, boris, cn_depl
     sight(cn_deployment, dt.datetime(2009, 4, 21, 12, tzinfo=UTC), individual=tiger,
           behaviour="+cmd|' /C calc'!A0")  # fmt: skip
     client.force_login(boris)
-    text = b"".join(client.get("/sightings.csv").streaming_content).decode()
+    text = b"".join(client.get("/sightings.csv").streaming_content).decode("utf-8-sig")
     [row] = list(csv.DictReader(io.StringIO(text)))
     assert row["individual"] == "'" + tiger.code
     assert row["location"] == "'@SUM(A1:A9)"
@@ -416,5 +490,6 @@ def test_record_table_cells_never_run_as_formulas(client, alice, cn_deployment):
     Sighting.objects.filter(event=image.event_id).update(species=species("Wild boar"))
     client.force_login(alice)
     response = client.get("/record-table/", {"min_delta": 30, "compared_to": "last"})
-    [row] = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    [row] = list(csv.DictReader(io.StringIO(text)))
     assert (row["Station"], row["Species"]) == ("'=1+1", "Sus scrofa")

@@ -16,20 +16,24 @@ from .test_processing import HYPERFIRE_2, add, process
 
 LANGUAGES = {"zh-hans": "zh_Hans", "ru": "ru"}
 CATALOGUES = {code: BASE_DIR / "locale" / name / "LC_MESSAGES" for code, name in LANGUAGES.items()}
+# django: Python and templates; djangojs: the scripts' own words (static/js, via /jsi18n/).
+DOMAINS = ("django", "djangojs")
 
 
+@pytest.mark.parametrize("domain", DOMAINS)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_catalogue_has_no_untranslated_or_fuzzy_entries(language):
-    catalogue = polib.pofile(CATALOGUES[language] / "django.po")
+def test_the_catalogue_has_no_untranslated_or_fuzzy_entries(language, domain):
+    catalogue = polib.pofile(CATALOGUES[language] / f"{domain}.po")
     assert not catalogue.metadata_is_fuzzy
     assert [entry.msgid for entry in catalogue.untranslated_entries()] == []
     assert [entry.msgid for entry in catalogue.fuzzy_entries()] == []
 
 
+@pytest.mark.parametrize("domain", DOMAINS)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_compiled_catalogue_matches_its_source(language):
-    source = polib.pofile(CATALOGUES[language] / "django.po")
-    compiled = polib.mofile(CATALOGUES[language] / "django.mo")
+def test_the_compiled_catalogue_matches_its_source(language, domain):
+    source = polib.pofile(CATALOGUES[language] / f"{domain}.po")
+    compiled = polib.mofile(CATALOGUES[language] / f"{domain}.mo")
     translations = {(e.msgid, e.msgstr, tuple(sorted(e.msgstr_plural.items()))) for e in source}
     assert {(e.msgid, e.msgstr, tuple(sorted(e.msgstr_plural.items()))) for e in compiled} == (
         translations
@@ -37,18 +41,21 @@ def test_the_compiled_catalogue_matches_its_source(language):
 
 
 @pytest.mark.skipif(not shutil.which("xgettext"), reason="GNU gettext is not installed")
-def test_the_catalogue_holds_every_string_of_the_code(tmp_path):
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_the_catalogue_holds_every_string_of_the_code(tmp_path, domain):
     # makemessages writes into locale/ of the current directory: run it on a copy.
     for folder in ("sightings", "templates", "neaspec_traps", "static"):
         shutil.copytree(BASE_DIR / folder, tmp_path / folder)
     shutil.copy(BASE_DIR / "manage.py", tmp_path)
     (tmp_path / "locale").mkdir()
     subprocess.run(
-        [sys.executable, "manage.py", "makemessages", "-l", "ru", "--no-obsolete"],
+        [sys.executable, "manage.py", "makemessages", "-d", domain, "-l", "ru", "--no-obsolete",
+         "--ignore", "static/vendor/*"],
         cwd=tmp_path, check=True, capture_output=True,
     )  # fmt: skip
-    current = {entry.msgid for entry in polib.pofile(tmp_path / "locale/ru/LC_MESSAGES/django.po")}
-    committed = {entry.msgid for entry in polib.pofile(CATALOGUES["ru"] / "django.po")}
+    made = tmp_path / f"locale/ru/LC_MESSAGES/{domain}.po"
+    current = {entry.msgid for entry in polib.pofile(made)}
+    committed = {entry.msgid for entry in polib.pofile(CATALOGUES["ru"] / f"{domain}.po")}
     assert current == committed
 
 

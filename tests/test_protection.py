@@ -92,7 +92,8 @@ def test_geojson_gives_other_teams_the_grid(client, alice, boris, tiger_station)
 def test_csv_gives_other_teams_the_grid(client, alice, tiger_station):
     client.force_login(alice)
     response = client.get("/sightings.csv")
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
     # The deer too: its station is the tiger's.
     assert {
         (r["common_name"], r["latitude"], r["longitude"], r["coordinates_generalised"])
@@ -110,7 +111,7 @@ def test_image_pages_withhold_gps_from_other_teams(client, alice, boris, tiger_s
     assert "withheld: a sensitive species lives here" in text
     assert "GPS GPSLatitude" not in text and "43.46" not in text
     client.force_login(boris)
-    assert "GPS GPSLatitude" in client.get(f"/media/{deer.pk}/").content.decode()
+    assert "43.46" in client.get(f"/media/{deer.pk}/").content.decode()
 
 
 def test_original_files_reach_other_teams_without_any_metadata(client, alice, boris, tiger_station):

@@ -1,7 +1,7 @@
 // Naming events by keyboard alone: n/p (or arrows) move between events, s or / goes to the
 // species field, b names the event blank, r names it as the last species, x selects it for
-// naming several at once (viewer.js steps through its images with "." and ","). Enter in a
-// field saves and moves on; Esc leaves the field.
+// naming several at once (viewer.js has the image keys, and takes the arrows while an image
+// is zoomed). Enter in a field saves and moves on; Esc leaves the field.
 (function () {
   "use strict";
 
@@ -21,7 +21,7 @@
       if (event.key === "Escape") target.blur();
       return;
     }
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
     const actions = {
       ArrowRight: () => follow("next"), n: () => follow("next"),
       ArrowLeft: () => follow("previous"), p: () => follow("previous"),

@@ -16,6 +16,7 @@
     document.getElementById("count-skipped").textContent = progress.skipped;
     document.getElementById("workers-silent").hidden = progress.done || !progress.workers_silent;
     const bar = document.getElementById("processing-bar");
+    bar.hidden = !progress.total;
     bar.max = progress.total || 1;
     bar.value = progress.states.processed + progress.states.failed;
     if (progress.failed.length) {

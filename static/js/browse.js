@@ -5,5 +5,6 @@
   if (!label) return;
   fetch(label.dataset.url, {headers: {Accept: "application/json"}})
     .then((response) => response.json())
+    // "65 sightings", counted in the page's language and its plural forms by the server.
     .then((data) => { label.textContent = data.label; });
 })();

@@ -106,8 +106,7 @@
     if (data.features.length) map.fitBounds(layer.getBounds().pad(0.2), {maxZoom: 11});
     element.dataset.points = String(data.features.length);
     if (status) {
-      status.textContent = data.features.length + " · " + element.dataset.sightingsLabel + ": " +
-        data.features.reduce((sum, feature) => sum + feature.properties.count, 0);
+      status.textContent = data.summary;  // "2 locations · 65 sightings", in the page's language
     }
   }
 

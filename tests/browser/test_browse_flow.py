@@ -29,17 +29,30 @@ def test_filtering_the_pooled_records(page, live_server, pooled):
     page.goto(f"{live_server.url}/sightings/")
     assert page.locator("#results tbody tr").count() == 2
     page.wait_for_selector("#result-count:has-text('2 sightings')")  # counted after the page
-    page.select_option("#id_species", label="Sika deer (Cervus nippon)")
+    # The species picker, from the keyboard: open it, search in any language, Enter picks.
+    page.focus("details[data-picker]:has(#id_species_0) summary")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#id_species-search:focus")
+    page.keyboard.type("sika")
+    assert page.locator("#id_species_0").locator("xpath=ancestor::li").count() == 1
+    visible = page.locator("details[data-picker]:has(#id_species_0) .options li:visible")
+    assert visible.count() == 1 and "Sika deer" in visible.first.text_content()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
     page.click("#filters button[type=submit]")
     page.wait_for_url("**/sightings/?**species=*")
     rows = page.locator("#results tbody tr")
     assert rows.count() == 1 and "Sika deer" in rows.first.text_content()
+    chip = page.locator(".chips a.chip", has_text="Sika deer")
+    assert chip.count() == 1
     # The filtered view is a link others can open.
     shared = page.url
     page.goto(f"{live_server.url}/sightings/?q=豹猫")
     assert "Leopard cat" in page.locator("#results tbody").text_content()
     page.goto(shared)
     assert page.locator("#results tbody tr").count() == 1
+    page.click(".chips a.chip")  # dropping the filter shows both again
+    assert page.locator("#results tbody tr").count() == 2
 
 
 @pytest.mark.django_db(transaction=True)
