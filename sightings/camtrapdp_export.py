@@ -23,6 +23,9 @@ Choices the standard leaves to us:
   required); the package's description says how many.
 - no licenses: the exchange records none, and the profile wants both a data and a media
   licence when there are any.
+- cells are written as they are, unlike the browser's CSV (exports.py), which defuses text a
+  spreadsheet would run as a formula: a package is data for R and Python tools, and an
+  altered value would not survive the round trip.
 """
 
 from __future__ import annotations
@@ -152,6 +155,7 @@ def build(
     progress = progress or (lambda stage, done: None)
     out = Path(out)
     folder = Path(tempfile.mkdtemp(prefix="camtrapdp-", dir=out.parent))
+    partial = out.with_name(out.name + ".part")
     try:
         summary = _write_tables(viewer, sightings, folder, progress)
         descriptor = _descriptor(summary)
@@ -160,7 +164,6 @@ def build(
         )
         progress("validating", summary.observations)
         validate(folder)
-        partial = out.with_name(out.name + ".part")
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as package:
             for name in ("datapackage.json", *(f"{table}.csv" for table in TABLES)):
                 package.write(folder / name, name)  # copied in pieces, not read whole
@@ -168,6 +171,7 @@ def build(
         return summary
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        partial.unlink(missing_ok=True)  # a zip cut short by an error
 
 
 def _write_tables(
