@@ -5,8 +5,12 @@ from __future__ import annotations
 import math
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import PasswordResetConfirmView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -29,3 +33,16 @@ def locked_out(request: HttpRequest, original_response=None, credentials=None) -
         {"minutes": minutes},
         status=settings.AXES_HTTP_RESPONSE_CODE,
     )
+
+
+class AcceptInvitation(PasswordResetConfirmView):
+    """The link of an invitation to a team (sightings/members.py): the invited person sets a
+    password, which opens their account. Django's password-reset view checks the link."""
+
+    template_name = "registration/invitation.html"
+    success_url = reverse_lazy("login")
+
+    def form_valid(self, form):
+        form.user.is_active = True  # saved with the password by the form
+        messages.success(self.request, _("Your password is set. Log in with it."))
+        return super().form_valid(form)

@@ -123,6 +123,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "sightings.reviewing.review_counts",
             ],
         },
     },
@@ -161,6 +162,23 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "sightings:home"
 LOGOUT_REDIRECT_URL = "login"
 
+# E-mail: invitations to a team (set-password links) and the daily review digests
+# (sightings/digests.py). Development prints them on the console; an installation sets
+# EMAIL_BACKEND (and Django's EMAIL_HOST etc.) to send them.
+# https://docs.djangoproject.com/en/5.2/topics/email/#email-backends
+EMAIL_BACKEND = os.getenv(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.getenv("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.getenv("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [
     ("en", _("English")),
@@ -170,6 +188,9 @@ LANGUAGES = [
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "UTC"
+
+# Links in e-mails (review digests): the address people reach the site at.
+SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000")
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -277,6 +298,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sightings.tasks.sweep",
         "schedule": SWEEP_INTERVAL_SECONDS / 2,
         "options": {"expires": SWEEP_INTERVAL_SECONDS / 2},
+    },
+    # Hourly, so a digest goes out within the hour a person's day is up; the command sends
+    # each person at most one a day (sightings/digests.py).
+    "review-digests": {
+        "task": "sightings.tasks.send_review_digests",
+        "schedule": 3600,
+        "options": {"expires": 3600},
     },
 }
 # Pages warn that processing has stopped when no worker was heard from for this long (an

@@ -7,20 +7,29 @@ in OWN_TEAM_ROLES; other teams' data anyone may only view, and only what was app
 are shown on a grid where a sensitive species lives (protection.py). Site admins see and
 manage everything (SITE_ADMIN_ACTIONS). README.md ("Who may do what") shows the same table.
 
+Each team's admins narrow what other teams receive with three sharing rules (_released): an
+embargo (Team.embargo_months), stations kept to the team (Location.is_shared), and a list of
+the teams it shares with (Team.shares_with, empty: every team). What the rules withhold is
+answered 404, as if it did not exist; what only waits for review, 403.
+
 Views fetch objects with the get_<object>_for_user helpers, and lists start from the
 querysets here; coordinates reach pages, exports and JSON only through place() and places().
 """
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from sightings import protection
 from sightings.models import (
@@ -31,6 +40,7 @@ from sightings.models import (
     Media,
     Membership,
     Sighting,
+    Team,
     UploadBatch,
 )
 
@@ -88,6 +98,20 @@ class Viewer:
         held = self.roles.get(team_id, frozenset())
         return self.everywhere(action) or bool(held & OWN_TEAM_ROLES[action])
 
+    @cached_property
+    def senders(self) -> dict[dt.datetime | None, list[int]]:
+        """The teams that share with this viewer, grouped by the time their records must be
+        older than (None: no embargo). Read once: there are tens of teams, not thousands."""
+        listed = Team.shares_with.through.objects.filter(from_team=OuterRef("pk"))
+        teams = Team.objects.filter(
+            ~Exists(listed) | Exists(listed.filter(to_team__in=self.teams()))
+        ).values_list("pk", "embargo_months")
+        now = timezone.now()
+        found: dict[dt.datetime | None, list[int]] = {}
+        for team, months in teams:
+            found.setdefault(_months_before(now, months) if months else None, []).append(team)
+        return found
+
 
 def viewer(request: HttpRequest) -> Viewer:
     """The request's viewer, read once per request."""
@@ -99,19 +123,66 @@ def viewer(request: HttpRequest) -> Viewer:
 # What a viewer may see: the querysets every list, map and export starts from.
 
 
+def _released(viewer: Viewer, location: str, time: str) -> Q:
+    """The sharing rules, on the fields named: at a shared station of a team that shares with
+    one of the viewer's teams, and older than that team's embargo."""
+    released = Q(pk__in=[])  # no team shares with the viewer: nothing
+    for cutoff, teams in viewer.senders.items():
+        stations = Location.objects.filter(team__in=teams, is_shared=True)
+        rule = Q(**{f"{location}__in": stations})
+        if cutoff is not None:
+            rule &= Q(**{f"{time}__lt": cutoff})
+        released |= rule
+    return released
+
+
+def _months_before(moment: dt.datetime, months: int) -> dt.datetime:
+    """The same day and time months earlier (the month's last day where it is shorter)."""
+    year, month = divmod(moment.year * 12 + moment.month - 1 - months, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+def _shared_sightings(viewer: Viewer) -> QuerySet[Sighting]:
+    """Other teams' sightings this viewer receives: approved, and released by their rules.
+    Everything else another team sees (images, stations, deployments) follows from these."""
+    return Sighting.objects.filter(
+        _released(viewer, "location", "observed_at"), review_status__in=SHARED_STATUSES
+    )
+
+
 def sightings(viewer: Viewer) -> QuerySet[Sighting]:
-    """The viewer's teams' sightings at any review status, and other teams' approved ones."""
+    """The viewer's teams' sightings at any review status, and other teams' shared ones."""
     if viewer.everywhere():
         return Sighting.objects.all()
     own = Location.objects.filter(team__in=viewer.teams())
-    return Sighting.objects.filter(Q(location__in=own) | Q(review_status__in=SHARED_STATUSES))
+    shared = Q(review_status__in=SHARED_STATUSES) & _released(viewer, "location", "observed_at")
+    return Sighting.objects.filter(Q(location__in=own) | shared)
+
+
+def to_review(viewer: Viewer) -> QuerySet[Sighting]:
+    """Named sightings waiting for review in the teams where the viewer reviews."""
+    return Sighting.objects.filter(
+        location__team__in=viewer.teams(Action.REVIEW),
+        review_status=Sighting.Review.PENDING,
+        species__isnull=False,
+    )
+
+
+def returned_to(viewer: Viewer, user) -> QuerySet[Sighting]:
+    """What reviewers sent back to this user, in the teams where they may fix it."""
+    return Sighting.objects.filter(
+        location__team__in=viewer.teams(Action.NAME),
+        review_status=Sighting.Review.RETURNED,
+        classified_by=user,
+    )
 
 
 def media(viewer: Viewer) -> QuerySet[Media]:
     """The viewer's teams' images, and other teams' images in events with a shared sighting."""
     if viewer.everywhere():
         return Media.objects.all()
-    shared = Sighting.objects.filter(event=OuterRef("event"), review_status__in=SHARED_STATUSES)
+    shared = _shared_sightings(viewer).filter(event=OuterRef("event"))
     return Media.objects.filter(Q(deployment__location__team__in=viewer.teams()) | Exists(shared))
 
 
@@ -119,7 +190,7 @@ def locations(viewer: Viewer) -> QuerySet[Location]:
     """The viewer's teams' stations, and other teams' stations with shared sightings."""
     if viewer.everywhere():
         return Location.objects.all()
-    shared = Sighting.objects.filter(location=OuterRef("pk"), review_status__in=SHARED_STATUSES)
+    shared = _shared_sightings(viewer).filter(location=OuterRef("pk"))
     return Location.objects.filter(Q(team__in=viewer.teams()) | Exists(shared))
 
 
@@ -136,13 +207,24 @@ def shared_deployments(viewer: Viewer) -> QuerySet[Deployment]:
     browser's deployment filter may name."""
     if viewer.everywhere():
         return Deployment.objects.all()
-    shared = Sighting.objects.filter(
-        event__deployment=OuterRef("pk"), review_status__in=SHARED_STATUSES
-    )
+    shared = _shared_sightings(viewer).filter(event__deployment=OuterRef("pk"))
     return Deployment.objects.filter(Q(location__team__in=viewer.teams()) | Exists(shared))
 
 
+def teams(viewer: Viewer, action: Action) -> QuerySet[Team]:
+    """The teams where the viewer may do the action with the team's own data."""
+    if viewer.everywhere(action):
+        return Team.objects.all()
+    return Team.objects.filter(pk__in=viewer.teams(action))
+
+
 # One object, for a view: 404 if there is none, 403 if this viewer may not do the action.
+
+
+def get_location_for_user(request: HttpRequest, pk: int, action: Action = Action.VIEW) -> Location:
+    location = get_object_or_404(Location.objects.select_related("team"), pk=pk)
+    _require(request, action, location.team_id)
+    return location
 
 
 def get_deployment_for_user(
@@ -172,9 +254,12 @@ def get_media_for_user(request: HttpRequest, pk: int, action: Action = Action.VI
     media = get_object_or_404(
         Media.objects.select_related("deployment__location__team", "batch"), pk=pk
     )
-    if action == Action.VIEW and _is_shared_media(media):
-        return media
-    _require(request, action, media.deployment.location.team_id)
+    team, seen = media.deployment.location.team_id, viewer(request)
+    if action == Action.VIEW and not seen.may(action, team):
+        if _is_shared_media(seen, media):
+            return media
+        _withheld(Media.objects.filter(pk=pk), seen, "deployment__location", "captured_at")
+    _require(request, action, team)
     return media
 
 
@@ -187,10 +272,19 @@ def get_sighting_for_user(request: HttpRequest, pk: int, action: Action = Action
         "classified_by",
     )
     sighting = get_object_or_404(Sighting.objects.select_related(*related), pk=pk)
-    if action == Action.VIEW and sighting.review_status in SHARED_STATUSES:
-        return sighting
-    _require(request, action, sighting.location.team_id)
+    team, seen = sighting.location.team_id, viewer(request)
+    if action == Action.VIEW and not seen.may(action, team):
+        _withheld(Sighting.objects.filter(pk=pk), seen, "location", "observed_at")
+        if sighting.review_status in SHARED_STATUSES:
+            return sighting
+    _require(request, action, team)
     return sighting
+
+
+def get_team_for_user(request: HttpRequest, pk: int, action: Action = Action.VIEW) -> Team:
+    team = get_object_or_404(Team, pk=pk)
+    _require(request, action, team.pk)
+    return team
 
 
 def get_individual_for_user(
@@ -220,13 +314,18 @@ def _require(request: HttpRequest, action: Action, team_id: int) -> None:
         raise PermissionDenied
 
 
-def _is_shared_media(media: Media) -> bool:
+def _is_shared_media(viewer: Viewer, media: Media) -> bool:
     return (
         media.event_id is not None
-        and Sighting.objects.filter(
-            event=media.event_id, review_status__in=SHARED_STATUSES
-        ).exists()
+        and _shared_sightings(viewer).filter(event=media.event_id).exists()
     )
+
+
+def _withheld(found: QuerySet, viewer: Viewer, location: str, time: str) -> None:
+    """404 for another team's object the sharing rules keep from this viewer: not even its
+    existence is told."""
+    if not found.filter(_released(viewer, location, time)).exists():
+        raise Http404
 
 
 # Where things are, as this viewer may know it.

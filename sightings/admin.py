@@ -4,6 +4,9 @@ cover, such as deleting images or editing events, it shows read-only."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Count, Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -13,11 +16,15 @@ from sightings.models import (
     BatchFolder,
     Deployment,
     Event,
+    FolderAnswer,
     Individual,
     Location,
     Media,
     Membership,
+    NotificationSettings,
+    PendingGrouping,
     Sighting,
+    SightingChange,
     SkippedFile,
     Species,
     Team,
@@ -28,6 +35,48 @@ from sightings.models import (
 NAMING_FIELDS = ["species", "count", "sex", "life_stage", "behaviour", "individual", "comment"]
 
 
+def link(obj, text=None) -> str:
+    """A link to the object's admin page (nothing for None)."""
+    if obj is None:
+        return "—"
+    meta = obj._meta
+    url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, text if text is not None else obj)
+
+
+def list_link(model, filters: str, text) -> str:
+    """A link to the model's admin list, filtered (e.g. "deployment__id__exact=3")."""
+    meta = model._meta
+    url = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
+    return format_html('<a href="{}?{}">{}</a>', url, filters, text)
+
+
+def regroup(modeladmin, request, deployment_ids: set[int]) -> None:
+    """Have the deployments' images grouped into events again, as a clock change does."""
+    for deployment_id in deployment_ids:
+        events.request_grouping(deployment_id, again=True, everything=True)
+    count = len(deployment_ids)
+    modeladmin.message_user(
+        request,
+        ngettext(
+            "The events of %(count)d deployment are being worked out again.",
+            "The events of %(count)d deployments are being worked out again.",
+            count,
+        )
+        % {"count": count},
+        messages.SUCCESS,
+    )
+
+
+def retried(modeladmin, request, count: int) -> None:
+    modeladmin.message_user(
+        request,
+        ngettext("%(count)d media queued again.", "%(count)d media queued again.", count)
+        % {"count": count},
+        messages.SUCCESS,
+    )
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     raw_id_fields = ["user"]
@@ -36,19 +85,54 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "country", "created_at"]
-    list_filter = ["country"]
+    list_display = [
+        "name",
+        "country",
+        "members",
+        "locations",
+        "embargo_months",
+        "second_opinion",
+        "created_at",
+    ]
+    list_filter = ["country", "second_opinion"]
     search_fields = ["name"]
+    filter_horizontal = ["shares_with"]
     inlines = [MembershipInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                member_count=Count("memberships__user", distinct=True),
+                location_count=Count("locations", distinct=True),
+            )
+        )
+
+    @admin.display(description=_("members"), ordering="member_count")
+    def members(self, team: Team) -> str:
+        return list_link(Membership, f"team__id__exact={team.pk}", team.member_count)
+
+    @admin.display(description=_("locations"), ordering="location_count")
+    def locations(self, team: Team) -> str:
+        return list_link(Location, f"team__id__exact={team.pk}", team.location_count)
 
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "team", "role"]
+    list_display = ["user", "team_link", "role", "is_active"]
     list_filter = ["role", "team"]
     list_select_related = ["user", "team"]
     search_fields = ["user__username", "user__email", "team__name"]
     raw_id_fields = ["user"]
+
+    @admin.display(description=_("team"), ordering="team__name")
+    def team_link(self, membership: Membership) -> str:
+        return link(membership.team)
+
+    @admin.display(description=_("account open"), boolean=True)
+    def is_active(self, membership: Membership) -> bool:
+        return membership.user.is_active  # False: invited, no password set yet
 
 
 @admin.register(Species)
@@ -79,24 +163,85 @@ class SpeciesAdmin(admin.ModelAdmin):
 
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin):
-    list_display = ["name", "team", "country", "latitude", "longitude"]
-    list_filter = ["country", "team"]
+    list_display = [
+        "name", "team_link", "country", "latitude", "longitude", "has_sensitive_species",
+        "is_shared", "deployments",
+    ]  # fmt: skip
+    list_filter = ["country", "team", "has_sensitive_species", "is_shared"]
     list_select_related = ["team"]
     search_fields = ["name", "team__name"]
     # Set by the records (protection.py); never taken back by hand.
     readonly_fields = ["has_sensitive_species"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(deployment_count=Count("deployments"))
+
+    @admin.display(description=_("team"), ordering="team__name")
+    def team_link(self, location: Location) -> str:
+        return link(location.team)
+
+    @admin.display(description=_("deployments"), ordering="deployment_count")
+    def deployments(self, location: Location) -> str:
+        return list_link(
+            Deployment, f"location__id__exact={location.pk}", location.deployment_count
+        )
+
 
 @admin.register(Deployment)
 class DeploymentAdmin(admin.ModelAdmin):
     list_display = [
-        "__str__", "location", "start_at", "end_at", "time_zone", "clock_correction_seconds",
-        "camera_model",
+        "__str__", "location_link", "start_at", "end_at", "time_zone", "clock_correction_seconds",
+        "event_gap_seconds", "camera_model", "images", "failed", "event_list", "regrouping",
     ]  # fmt: skip
     list_filter = ["location__team", "location__country", "time_zone"]
     list_select_related = ["location"]
     search_fields = ["location__name", "camera_serial", "camera_model"]
     raw_id_fields = ["location"]
+    actions = ["rerun_grouping", "retry_failed_media"]
+
+    def get_queryset(self, request):
+        pending = PendingGrouping.objects.filter(deployment=OuterRef("pk"), everything=True)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                media_count=Count("media", distinct=True),
+                failed_count=Count(
+                    "media", filter=Q(media__state=Media.State.FAILED), distinct=True
+                ),
+                event_count=Count("events", distinct=True),
+                is_regrouping=Exists(pending),
+            )
+        )
+
+    @admin.display(description=_("location"), ordering="location__name")
+    def location_link(self, deployment: Deployment) -> str:
+        return link(deployment.location)
+
+    @admin.display(description=_("images"), ordering="media_count")
+    def images(self, deployment: Deployment) -> str:
+        return list_link(Media, f"deployment__id__exact={deployment.pk}", deployment.media_count)
+
+    @admin.display(description=_("failed"), ordering="failed_count")
+    def failed(self, deployment: Deployment) -> str:
+        filters = f"deployment__id__exact={deployment.pk}&state__exact=failed"
+        return list_link(Media, filters, deployment.failed_count)
+
+    @admin.display(description=_("events"), ordering="event_count")
+    def event_list(self, deployment: Deployment) -> str:
+        return list_link(Event, f"deployment__id__exact={deployment.pk}", deployment.event_count)
+
+    @admin.display(description=_("being regrouped"), boolean=True, ordering="is_regrouping")
+    def regrouping(self, deployment: Deployment) -> bool:
+        return deployment.is_regrouping
+
+    @admin.action(description=_("Re-run grouping of the selected deployments"))
+    def rerun_grouping(self, request, queryset) -> None:
+        regroup(self, request, set(queryset.values_list("pk", flat=True)))
+
+    @admin.action(description=_("Retry failed media of the selected deployments"))
+    def retry_failed_media(self, request, queryset) -> None:
+        retried(self, request, ingest.retry_failed(Media.objects.filter(deployment__in=queryset)))
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
@@ -121,22 +266,54 @@ class ReadOnly:
 
 @admin.register(UploadBatch)
 class UploadBatchAdmin(ReadOnly, admin.ModelAdmin):
-    list_display = ["__str__", "deployment", "uploaded_by", "created_at"]
+    list_display = ["__str__", "deployment_link", "uploaded_by", "created_at", "images", "failed"]
     list_filter = ["deployment__location__team"]
     list_select_related = ["deployment__location", "uploaded_by"]
     search_fields = ["uploaded_by__username", "deployment__location__name"]
     raw_id_fields = ["deployment", "uploaded_by"]
     date_hierarchy = "created_at"
+    actions = ["retry_failed_media"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                media_count=Count("media"),
+                failed_count=Count("media", filter=Q(media__state=Media.State.FAILED)),
+            )
+        )
+
+    @admin.display(description=_("deployment"), ordering="deployment__start_at")
+    def deployment_link(self, batch: UploadBatch) -> str:
+        return link(batch.deployment)
+
+    @admin.display(description=_("images"), ordering="media_count")
+    def images(self, batch: UploadBatch) -> str:
+        return list_link(Media, f"batch__id__exact={batch.pk}", batch.media_count)
+
+    @admin.display(description=_("failed"), ordering="failed_count")
+    def failed(self, batch: UploadBatch) -> str:
+        return list_link(
+            Media, f"batch__id__exact={batch.pk}&state__exact=failed", batch.failed_count
+        )
+
+    @admin.action(description=_("Retry failed media of the selected batches"))
+    def retry_failed_media(self, request, queryset) -> None:
+        retried(self, request, ingest.retry_failed(Media.objects.filter(batch__in=queryset)))
 
 
 @admin.register(Media)
 class MediaAdmin(ReadOnly, admin.ModelAdmin):
     list_display = [
-        "original_name", "deployment", "state", "camera_time", "captured_at", "make", "model",
-        "is_outside_deployment",
+        "original_name", "deployment_link", "batch_link", "event_link", "state", "camera_time",
+        "captured_at", "make", "model", "is_outside_deployment",
     ]  # fmt: skip
-    list_filter = ["state", "capture_time_source", "is_outside_deployment", "is_truncated", "make"]
-    list_select_related = ["deployment__location"]
+    list_filter = [
+        "state", "capture_time_source", "is_outside_deployment", "is_truncated",
+        "deployment__location__team", "make",
+    ]  # fmt: skip
+    list_select_related = ["deployment__location", "batch", "event"]
     search_fields = ["original_name", "sha256", "serial_number", "folder"]
     raw_id_fields = ["batch", "deployment"]
     readonly_fields = ["sha256", "file_size", "exif", "warnings", "created_at", "processed_at"]
@@ -145,13 +322,19 @@ class MediaAdmin(ReadOnly, admin.ModelAdmin):
 
     @admin.action(description=_("Retry processing of the selected failed media"))
     def retry_processing(self, request, queryset) -> None:
-        count = ingest.retry_failed(queryset)
-        self.message_user(
-            request,
-            ngettext("%(count)d media queued again.", "%(count)d media queued again.", count)
-            % {"count": count},
-            messages.SUCCESS,
-        )
+        retried(self, request, ingest.retry_failed(queryset))
+
+    @admin.display(description=_("deployment"), ordering="deployment__start_at")
+    def deployment_link(self, media: Media) -> str:
+        return link(media.deployment)
+
+    @admin.display(description=_("upload batch"), ordering="batch")
+    def batch_link(self, media: Media) -> str:
+        return link(media.batch)
+
+    @admin.display(description=_("event"), ordering="event__start_at")
+    def event_link(self, media: Media) -> str:
+        return link(media.event)
 
 
 @admin.register(SkippedFile)
@@ -172,13 +355,36 @@ class SightingInline(ReadOnly, admin.TabularInline):
 
 @admin.register(Event)
 class EventAdmin(ReadOnly, admin.ModelAdmin):
-    list_display = ["__str__", "deployment", "start_at", "end_at", "media_count"]
+    list_display = ["__str__", "deployment_link", "start_at", "end_at", "images"]
     list_filter = ["deployment__location__team"]
     list_select_related = ["deployment__location"]
     search_fields = ["deployment__location__name"]
     raw_id_fields = ["deployment"]
     date_hierarchy = "start_at"
     inlines = [SightingInline]
+    actions = ["rerun_grouping"]
+
+    @admin.display(description=_("deployment"), ordering="deployment__start_at")
+    def deployment_link(self, event: Event) -> str:
+        return link(event.deployment)
+
+    @admin.display(description=_("images"), ordering="media_count")
+    def images(self, event: Event) -> str:
+        return list_link(Media, f"event__id__exact={event.pk}", event.media_count)
+
+    @admin.action(description=_("Re-run grouping of the selected events' deployments"))
+    def rerun_grouping(self, request, queryset) -> None:
+        regroup(self, request, set(queryset.values_list("deployment_id", flat=True)))
+
+
+class SightingChangeInline(ReadOnly, admin.TabularInline):
+    """A sighting's history, read-only: it is only ever appended to."""
+
+    model = SightingChange
+    fields = ["changed_at", "changed_by", "method", "changes"]
+    readonly_fields = fields
+    ordering = ["changed_at", "pk"]
+    extra = 0
 
 
 class SightingAdminForm(forms.ModelForm):
@@ -197,15 +403,40 @@ class SightingAdminForm(forms.ModelForm):
         return cleaned
 
 
+@admin.register(SightingChange)
+class SightingChangeAdmin(ReadOnly, admin.ModelAdmin):
+    """The history, to read: append-only (SightingChange), here as everywhere."""
+
+    list_display = ["sighting_id", "changed_at", "changed_by", "method", "changes"]
+    list_filter = ["method"]
+    list_select_related = ["changed_by"]
+    search_fields = ["changed_by__username"]
+    date_hierarchy = "changed_at"
+
+
+@admin.register(NotificationSettings)
+class NotificationSettingsAdmin(admin.ModelAdmin):
+    list_display = ["user", "review_digest", "digest_sent_at"]
+    list_filter = ["review_digest"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["digest_sent_at"]
+
+
 @admin.register(Sighting)
 class SightingAdmin(admin.ModelAdmin):
     form = SightingAdminForm
     list_display = [
-        "__str__", "event", "count", "individual", "classification_method", "classified_by",
-        "classified_at", "is_independent",
+        "__str__", "event_link", "location_link", "count", "individual", "review_status",
+        "classification_method", "classified_by", "classified_at", "is_independent",
     ]  # fmt: skip
-    list_filter = ["classification_method", "is_independent", "species__kind", "sex"]
-    list_select_related = ["species", "event__deployment__location", "individual", "classified_by"]
+    list_filter = [
+        "review_status", "classification_method", "is_independent", "location__team",
+        "species__kind", "species__is_sensitive", "sex",
+    ]  # fmt: skip
+    list_select_related = [
+        "species", "event__deployment__location", "location", "individual", "classified_by",
+    ]  # fmt: skip
+    inlines = [SightingChangeInline]
     search_fields = ["species__scientific_name", "species__name_en", "individual__code", "comment"]
     raw_id_fields = ["species", "individual"]
     fields = [
@@ -216,6 +447,14 @@ class SightingAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False  # sightings come from events (the event page adds more)
+
+    @admin.display(description=_("event"), ordering="event__start_at")
+    def event_link(self, sighting: Sighting) -> str:
+        return link(sighting.event)
+
+    @admin.display(description=_("location"), ordering="location__name")
+    def location_link(self, sighting: Sighting) -> str:
+        return link(sighting.location)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
@@ -245,8 +484,8 @@ class IndividualAdmin(admin.ModelAdmin):
 
 @admin.register(BatchFolder)
 class BatchFolderAdmin(admin.ModelAdmin):
-    list_display = ["name", "batch", "species", "is_ignored"]
-    list_filter = ["is_ignored"]
+    list_display = ["name", "batch", "species", "is_ignored", "is_remembered"]
+    list_filter = ["is_ignored", "is_remembered"]
     list_select_related = ["batch", "species"]
     search_fields = ["name"]
     raw_id_fields = ["species"]
@@ -257,6 +496,24 @@ class BatchFolderAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change) -> None:
-        # As the batch page answers it: the folder's images and events follow.
-        folders.answer(obj, obj.species)
+        # As the batch page answers it: the folder's images and events follow, and the
+        # team remembers the answer.
+        folders.answer(obj, obj.species, request.user)
         folders.apply(obj.batch)
+
+
+@admin.register(FolderAnswer)
+class FolderAnswerAdmin(admin.ModelAdmin):
+    list_display = ["name", "team", "species", "answered_by", "answered_at"]
+    list_filter = ["team"]
+    list_select_related = ["team", "species", "answered_by"]
+    search_fields = ["name", "species__name_en", "species__scientific_name"]
+    raw_id_fields = ["species"]
+    fields = ["team", "name", "species"]
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        return ["team", "name"] if obj else []
+
+    def save_model(self, request, obj, form, change) -> None:
+        # As the team page and the batch page keep it: one answer per team and name.
+        obj.pk = folders.remember(obj.team, obj.name, obj.species, request.user).pk

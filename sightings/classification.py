@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sightings import events, independence, protection
-from sightings.models import Event, Individual, Sex, Sighting, SightingChange, Species
+from sightings.models import Event, Individual, Sex, Sighting, SightingChange, Species, Team
 
 
 class Refused(Exception):
@@ -99,9 +99,15 @@ def classify_many(versions: dict[int, int], naming: Naming, user) -> list[Confli
 def review(sighting: Sighting, status: str, user, version: int, comment: str = "") -> None:
     """Approve, return or reject the version of a sighting the reviewer looked at (Conflict
     if it changed since); the comment goes into its history. Only named sightings can be
-    approved (Refused)."""
+    approved (Refused), and where the team asks for a second opinion, a sensitive species
+    only by someone other than who named it (Refused)."""
     if status == Sighting.Review.APPROVED and sighting.species_id is None:
         raise Refused(_("Only a named sighting can be approved: name its species first."))
+    if status == Sighting.Review.APPROVED and needs_second_opinion(sighting, user):
+        raise Refused(
+            _("Your team asks for a second opinion on sensitive species: another reviewer "
+              "approves what you named.")
+        )  # fmt: skip
     with transaction.atomic():
         # The version stands for everything the reviewer saw, the species above included.
         saved = Sighting.objects.filter(pk=sighting.pk, version=version).update(
@@ -113,6 +119,17 @@ def review(sighting: Sighting, status: str, user, version: int, comment: str = "
         if comment:
             changes["review_comment"] = ["", comment]
         SightingChange.objects.create(sighting=sighting, changed_by=user, changes=changes)
+
+
+def needs_second_opinion(sighting: Sighting, user) -> bool:
+    """Whether this user may not approve this sighting because they named it, its species is
+    sensitive and its team asks for a second opinion."""
+    return (
+        sighting.classified_by_id == user.pk
+        and sighting.species is not None
+        and sighting.species.is_sensitive
+        and Team.objects.filter(locations=sighting.location_id, second_opinion=True).exists()
+    )
 
 
 def _current(sighting: Sighting) -> Sighting:

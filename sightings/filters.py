@@ -6,6 +6,7 @@ import datetime as dt
 
 import django_filters
 from django import forms
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -136,3 +137,39 @@ class SightingFilter(django_filters.FilterSet):
 
     def filter_images(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         return queryset.filter(event__media_count__gt=0) if value else queryset
+
+
+class ReviewFilter(django_filters.FilterSet):
+    """The review queue's filters, over the teams the viewer reviews for; the choices are
+    theirs alone, so no other team's station or member is ever named."""
+
+    species = SightingFilter.declared_filters["species"]
+    location = django_filters.ModelMultipleChoiceFilter(
+        distinct=False, label=_("Location"),
+        queryset=lambda request: Location.objects.filter(
+            team__in=access.viewer(request).teams(access.Action.REVIEW)
+        ),
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    uploader = django_filters.ModelMultipleChoiceFilter(
+        distinct=False, label=_("Named by"), field_name="classified_by",
+        queryset=lambda request: get_user_model().objects.filter(
+            memberships__team__in=access.viewer(request).teams(access.Action.REVIEW)
+        ).distinct().order_by("username"),
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    method = SightingFilter.declared_filters["method"]
+    sensitive_first = django_filters.BooleanFilter(
+        label=_("Sensitive species first"), method="filter_sensitive_first",
+        widget=forms.CheckboxInput,
+    )  # fmt: skip
+
+    class Meta:
+        model = Sighting
+        fields: list[str] = []
+
+    def filter_sensitive_first(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        # The queue's order otherwise: the longest waiting first.
+        if value:
+            return queryset.order_by("-species__is_sensitive", "classified_at", "pk")
+        return queryset

@@ -2,7 +2,9 @@
 
 Cards are kept as Station/Species/files or Species/files. The innermost folder of an image
 names its species; each batch asks once about every such name the catalogue does not know
-(map it to a species, or ignore it), and never guesses.
+(map it to a species, or ignore it), and never guesses. A team's answers are remembered
+(FolderAnswer) and answer the same names on its next cards, where the batch page says so
+and lets them be changed.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from sightings import events
-from sightings.models import BatchFolder, Event, Species, UploadBatch
+from sightings.models import BatchFolder, Event, FolderAnswer, Species, Team, UploadBatch
 
 
 def species_folder(folder: str, station: str) -> str:
@@ -31,16 +33,41 @@ def collect(batch: UploadBatch) -> None:
     names = {species_folder(folder, station) for folder in folders} - {""}
     known = set(batch.folders.values_list("name", flat=True))
     catalogue = Species.objects.all()
+    remembered = _remembered(batch.deployment.location.team_id)
     for name in sorted(names - known):
-        BatchFolder.objects.create(batch=batch, name=name, species=catalogue.find(name))
+        # The team's own earlier answer first: a person chose it, for this team's habits.
+        habit = remembered.get(name.casefold())
+        if habit:
+            BatchFolder.objects.create(
+                batch=batch, name=name, species=habit.species,
+                is_ignored=habit.species is None, is_remembered=True,
+            )  # fmt: skip
+        else:
+            BatchFolder.objects.create(batch=batch, name=name, species=catalogue.find(name))
     apply(batch)
 
 
-def answer(folder: BatchFolder, species: Species | None) -> None:
-    """Record what a folder name means: a species, or None to ignore the folder."""
+def _remembered(team_id: int) -> dict[str, FolderAnswer]:
+    return {answer.key: answer for answer in FolderAnswer.objects.filter(team_id=team_id)}
+
+
+def answer(folder: BatchFolder, species: Species | None, by=None) -> None:
+    """Record what a folder name means: a species, or None to ignore the folder; the
+    folder's team remembers it for its next cards."""
     folder.species = species
     folder.is_ignored = species is None
-    folder.save(update_fields=["species", "is_ignored"])
+    folder.is_remembered = False
+    folder.save(update_fields=["species", "is_ignored", "is_remembered"])
+    remember(folder.batch.deployment.location.team, folder.name, species, by)
+
+
+def remember(team: Team, name: str, species: Species | None, by=None) -> FolderAnswer:
+    """Keep what the team says a folder name means (None: ignore such folders)."""
+    answer, _ = FolderAnswer.objects.update_or_create(
+        team=team, key=name.casefold(),
+        defaults={"name": name, "species": species, "answered_by": by},
+    )  # fmt: skip
+    return answer
 
 
 def apply(batch: UploadBatch) -> None:
@@ -51,7 +78,8 @@ def apply(batch: UploadBatch) -> None:
         # old or the new folder species, never half of each.
         events.lock(batch.deployment_id)
         touched: set[int] = set()
-        for folder in batch.folders.filter(is_ignored=False).exclude(species=None):
+        # Ignored folders too: an answer changed to "ignore" takes its species back.
+        for folder in batch.folders.filter(Q(is_ignored=True) | Q(species__isnull=False)):
             media = batch.media.filter(in_folder(folder.name))
             media = media.exclude(folder_species=folder.species)
             touched |= set(media.exclude(event=None).values_list("event_id", flat=True))
@@ -67,3 +95,23 @@ def in_folder(name: str) -> Q:
 
 def unanswered(batch: UploadBatch) -> list[BatchFolder]:
     return [folder for folder in batch.folders.all() if not folder.is_answered]
+
+
+def stations(batch: UploadBatch) -> list[str]:
+    """The station folders of a card: those holding its species folders (Station/Species/
+    files) and those named as one of the team's locations (Station/files). More than one
+    means the cards of several cameras went into one deployment, and their images would be
+    merged into one station's events."""
+    species_folders = {folder.name for folder in batch.folders.all()}
+    team_stations = {
+        name.casefold()
+        for name in batch.deployment.location.team.locations.values_list("name", flat=True)
+    }
+    found: dict[str, str] = {}
+    for folder in batch.media.order_by().values_list("folder", flat=True).distinct():
+        parts = [part for part in folder.split("/") if part]
+        if len(parts) >= 2 and parts[-1] in species_folders:
+            found.setdefault(parts[-2].casefold(), parts[-2])
+        elif parts and parts[-1].casefold() in team_stations:
+            found.setdefault(parts[-1].casefold(), parts[-1])
+    return sorted(found.values(), key=str.casefold)

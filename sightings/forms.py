@@ -2,11 +2,22 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from sightings import members
 from sightings.classification import Naming
-from sightings.models import Individual, Location, Sex, Sighting, Species
+from sightings.models import (
+    Deployment,
+    Individual,
+    Location,
+    Membership,
+    Sex,
+    Sighting,
+    Species,
+    Team,
+)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -185,3 +196,113 @@ class ReviewForm(forms.Form):
 
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("Code or name"), max_length=200, required=False)
+
+
+class SharingForm(forms.Form):
+    """What a team shares with the others (access.py applies it)."""
+
+    embargo_months = forms.IntegerField(
+        label=_("Embargo (months)"), min_value=0, max_value=600,
+        help_text=_(
+            "Other teams see a record only once it is this many months old. "
+            "0: as soon as it is approved."
+        ),
+    )  # fmt: skip
+    shares_with = forms.ModelMultipleChoiceField(
+        label=_("Share with these teams"), queryset=Team.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every team. Teams left unticked see nothing of this team's."),
+    )  # fmt: skip
+    shared_locations = forms.ModelMultipleChoiceField(
+        label=_("Shared locations"), queryset=Location.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Other teams never see a location left unticked, nor its deployments, images "
+            "or records."
+        ),
+    )  # fmt: skip
+
+    def __init__(self, *args, team: Team, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["shares_with"].queryset = Team.objects.exclude(pk=team.pk)
+        self.fields["shared_locations"].queryset = team.locations.order_by("name")
+
+
+# A team's own pages (teams.py): members, locations, deployments.
+
+
+class AddMemberForm(forms.Form):
+    user = forms.CharField(label=_("User name or e-mail address"), max_length=254)
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)
+
+    def clean_user(self):
+        user = members.find_user(self.cleaned_data["user"])
+        if user is None:
+            raise forms.ValidationError(
+                _("Nobody has that user name or e-mail address. Invite them by e-mail instead.")
+            )
+        return user
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"))
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)
+
+
+class RolesForm(forms.Form):
+    roles = forms.MultipleChoiceField(
+        label=_("Roles"), choices=Membership.Role.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+
+class LocationForm(forms.ModelForm):
+    class Meta:
+        model = Location
+        fields = ["name", "latitude", "longitude", "country", "habitat"]
+        widgets = {"habitat": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, team, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.team = team
+        self.fields["latitude"].widget.attrs.update(min=-90, max=90, step="any")
+        self.fields["longitude"].widget.attrs.update(min=-180, max=180, step="any")
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        others = Location.objects.filter(team=self.instance.team, name__iexact=name)
+        if others.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(_("Your team has a location of that name already."))
+        return name
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M")
+
+
+class DeploymentForm(forms.ModelForm):
+    class Meta:
+        model = Deployment
+        fields = [
+            "location", "camera_make", "camera_model", "camera_serial", "start_at", "end_at",
+            "time_zone", "clock_correction_seconds", "event_gap_seconds",
+        ]  # fmt: skip
+        widgets = {"start_at": DateTimeInput(), "end_at": DateTimeInput()}
+        help_texts = {"start_at": _("In UTC."), "end_at": _("In UTC; empty while it runs.")}
+
+    def __init__(self, *args, team, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = team.locations.all()
+        # A gap of 0 s would make every image an event of its own.
+        self.fields["event_gap_seconds"].validators.append(MinValueValidator(1))
+        self.fields["event_gap_seconds"].widget.attrs["min"] = 1
+        self.fields["time_zone"].widget.attrs["list"] = "time-zones"
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        start, end = cleaned.get("start_at"), cleaned.get("end_at")
+        if start and end and end <= start:
+            self.add_error("end_at", _("The end must come after the start."))
+        return cleaned

@@ -7,7 +7,7 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import IntegrityError, models
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -34,6 +34,24 @@ class Team(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     country = models.CharField(_("country"), max_length=2, choices=Country.choices)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    # What other teams receive (access.py): records older than the embargo, and only the
+    # teams listed here, if any are (e.g. a bilateral agreement before wider sharing).
+    embargo_months = models.PositiveSmallIntegerField(
+        _("embargo (months)"), default=0, validators=[MaxValueValidator(600)],
+        help_text=_("Other teams see records only once they are this many months old."),
+    )  # fmt: skip
+    shares_with = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="shared_by",
+        verbose_name=_("shares with"),
+        help_text=_("The teams that see this team's records. None chosen: every team."),
+    )  # fmt: skip
+    # Sightings of a sensitive species are approved only by a reviewer who did not name them.
+    second_opinion = models.BooleanField(
+        _("second opinion for sensitive species"),
+        default=False,
+        help_text=_("A sighting of a sensitive species needs approval by a reviewer other "
+                    "than the person who named it."),
+    )  # fmt: skip
 
     class Meta:
         ordering = ["name"]
@@ -192,6 +210,8 @@ class Location(models.Model):
     has_sensitive_species = models.BooleanField(
         _("a sensitive species was recorded here"), default=False
     )
+    # Off: other teams never see this station, its deployments, images or records.
+    is_shared = models.BooleanField(_("shared with other teams"), default=True)
 
     class Meta:
         ordering = ["team", "name"]
@@ -781,20 +801,44 @@ class Sighting(models.Model):
         return self.species_id is None
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """History is only ever added to: bulk updates and deletes are refused like single ones
+    (bulk_update goes through update() too). PostgreSQL refuses them as well (migration 0013)."""
+
+    def update(self, **kwargs):
+        raise IntegrityError(_HISTORY_IS_APPEND_ONLY)
+
+    def delete(self):
+        raise IntegrityError(_HISTORY_IS_APPEND_ONLY)
+
+
+# IntegrityError, as the PostgreSQL trigger raises it: one exception whichever layer refuses.
+_HISTORY_IS_APPEND_ONLY = "Sighting history is append-only: it is never changed or deleted."
+
+
 class SightingChange(models.Model):
-    """One change to a sighting: who, when, how, and each field's value before and after."""
+    """One change to a sighting: who, when, how, and each field's value before and after.
+
+    Append-only. It outlives its sighting: the pipeline deletes drafts and folder sightings
+    that are no longer wanted (events.py), and what was said about them stays on record. Hence
+    no database foreign key and no cascade; people who changed history are never deleted
+    (deactivate them instead).
+    """
 
     sighting = models.ForeignKey(
-        Sighting, models.CASCADE, related_name="changes", verbose_name=_("sighting")
-    )
+        Sighting, models.DO_NOTHING, related_name="changes", verbose_name=_("sighting"),
+        db_constraint=False,
+    )  # fmt: skip
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("changed by"),
     )  # fmt: skip
     changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
     method = models.CharField(_("how"), max_length=10, choices=Sighting.Method.choices, blank=True)
     # {"species": ["", "Amur tiger (Panthera tigris altaica)"], "count": ["", "2"]}
     changes = models.JSONField(_("changes"), default=dict)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["sighting", "changed_at", "pk"]
@@ -803,6 +847,38 @@ class SightingChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sighting_id} {self.changed_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise IntegrityError(_HISTORY_IS_APPEND_ONLY)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise IntegrityError(_HISTORY_IS_APPEND_ONLY)
+
+
+class NotificationSettings(models.Model):
+    """What a person wants to be told by e-mail, and when they last were."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="notification_settings",
+        verbose_name=_("user"),
+    )  # fmt: skip
+    review_digest = models.BooleanField(
+        _("daily review e-mail"),
+        default=True,
+        help_text=_("At most once a day: how many sightings wait for your review and how "
+                    "many came back to you."),
+    )  # fmt: skip
+    # At most one digest a day: the command skips whoever was sent one less than a day ago.
+    digest_sent_at = models.DateTimeField(_("last digest sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification settings")
+        verbose_name_plural = _("notification settings")
+
+    def __str__(self) -> str:
+        return str(self.user)
 
 
 class BatchFolder(models.Model):
@@ -817,6 +893,8 @@ class BatchFolder(models.Model):
         verbose_name=_("species"),
     )  # fmt: skip
     is_ignored = models.BooleanField(_("ignored"), default=False)
+    # Answered by the team's earlier answer for the same name (FolderAnswer), not asked.
+    is_remembered = models.BooleanField(_("answered from the team's earlier answer"), default=False)
 
     class Meta:
         ordering = ["batch", "name"]
@@ -832,6 +910,43 @@ class BatchFolder(models.Model):
     @property
     def is_answered(self) -> bool:
         return self.is_ignored or self.species_id is not None
+
+
+class FolderAnswer(models.Model):
+    """What a team said a card folder name means (a species, or nothing: ignored), applied to
+    the folders of its next cards instead of asking again. Field teams keep their habits:
+    a camtrapR short code such as PBE means the same on every card of theirs."""
+
+    team = models.ForeignKey(
+        Team, models.CASCADE, related_name="folder_answers", verbose_name=_("team")
+    )
+    name = models.CharField(_("folder name"), max_length=255)
+    # The name casefolded, once, in Python: a database's lower() does not fold as Python does.
+    key = models.CharField(max_length=255, editable=False)
+    species = models.ForeignKey(
+        Species, models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("species"),
+    )  # fmt: skip
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("answered by"),
+    )  # fmt: skip
+    answered_at = models.DateTimeField(_("answered at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["team", "key"]
+        verbose_name = _("folder answer")
+        verbose_name_plural = _("folder answers")
+        constraints = [
+            models.UniqueConstraint(fields=["team", "key"], name="unique_folder_answer_per_team"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.key = self.name.casefold()
+        super().save(*args, **kwargs)
 
 
 class PendingIndependence(models.Model):

@@ -14,7 +14,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_noop
 
-from sightings import camtrapdp_export, events, independence, processing, workers
+from sightings import camtrapdp_export, digests, events, independence, processing, workers
 from sightings.models import Deployment, ExportJob, Media
 
 logger = logging.getLogger(__name__)
@@ -84,6 +84,12 @@ def sweep() -> None:
 
     send_lost_work()
     remove_stale()
+
+
+@shared_task(ignore_result=True)
+def send_review_digests() -> None:
+    """The daily review e-mails that are due (digests.py); run by Celery beat every hour."""
+    digests.send_all()
 
 
 @task_prerun.connect

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from sightings import browsing, camtrapdp_views, resumable, views
+from sightings import browsing, camtrapdp_views, resumable, reviewing, teams, views
 
 app_name = "sightings"
 
@@ -28,6 +28,7 @@ urlpatterns = [
     path("individuals/<int:pk>/edit/", views.individual_edit, name="individual_edit"),
     path("media/<int:pk>/reference/", views.add_reference, name="add_reference"),
     path("record-table/", views.record_table, name="record_table"),
+    path("teams/<int:pk>/sharing/", teams.sharing, name="team_sharing"),
     path("sightings/", browsing.browse, name="browse"),
     path("sightings.csv", browsing.export_csv, name="export_csv"),
     path("sightings/count/", browsing.count, name="count"),
@@ -47,8 +48,27 @@ urlpatterns = [
     path("map.geojson", browsing.geojson, name="geojson"),
     path("sightings/<int:pk>/", browsing.sighting_detail, name="sighting_detail"),
     path("sightings/<int:pk>/review/", browsing.review_sighting, name="review_sighting"),
+    path("review/", reviewing.queue, name="review_queue"),
+    path("review/decide/", reviewing.decide, name="review_decide"),
+    path("returned/", reviewing.returned, name="returned"),
+    path("account/notifications/", reviewing.notifications, name="notifications"),
     path("media/<int:pk>/", views.media_detail, name="media_detail"),
     path("media/<int:pk>/retry/", views.retry_media, name="retry_media"),
+    path("teams/", teams.team_list, name="team_list"),
+    path("teams/<int:pk>/", teams.team_detail, name="team_detail"),
+    path("teams/<int:pk>/grouping/", teams.grouping_status, name="grouping_status"),
+    path("teams/<int:pk>/members/", teams.add_member, name="add_member"),
+    path("teams/<int:pk>/invitations/", teams.invite_member, name="invite_member"),
+    path("teams/<int:pk>/members/<int:user_pk>/", teams.member_roles, name="member_roles"),
+    path("teams/<int:team_pk>/locations/new/", teams.location_edit, name="location_create"),
+    path("locations/<int:pk>/edit/", teams.location_edit, name="location_edit"),
+    path("teams/<int:team_pk>/deployments/new/", teams.deployment_edit, name="deployment_create"),
+    path("deployments/<int:pk>/edit/", teams.deployment_edit, name="deployment_edit"),
+    path(
+        "teams/<int:pk>/folder-answers/<int:answer_pk>/",
+        teams.folder_answer,
+        name="folder_answer",
+    ),
     re_path(
         r"^media/(?P<pk>[0-9]+)/(?P<kind>original|preview|thumbnail)/$",
         views.media_file,

@@ -83,6 +83,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "deployments": deployments,
         "uploadable": uploadable,
         "batches": _recent_batches(request.user),
+        "managed_teams": access.teams(viewer, Action.MANAGE),
         "workers_silent": workers.silent_since(),
     }
     return render(request, "sightings/home.html", context)
@@ -158,6 +159,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "progress": batch.progress(),
         "folders": batch.folders.select_related("species"),
         "unanswered": folders.unanswered(batch),
+        "stations": folders.stations(batch),
         "species_labels": _species_labels(),
         "failed": batch.media.filter(state=Media.State.FAILED).order_by("pk")[:FAILED_LISTED],
         "skipped": _skipped(request, batch),
@@ -311,13 +313,14 @@ def _species_labels() -> list[tuple[str, str]]:
 @require_POST
 def answer_folders(request: HttpRequest, pk: int) -> HttpResponse:
     batch = access.get_batch_for_user(request, pk, Action.UPLOAD)
-    for folder in folders.unanswered(batch):
+    # Unanswered folders, and answered ones whose answer is changed (left empty: kept).
+    for folder in batch.folders.all():
         form = FolderAnswerForm({
             "answer": request.POST.get(f"folder-{folder.pk}", ""),
             "ignore": request.POST.get(f"folder-{folder.pk}-ignore", ""),
         })  # fmt: skip
         if form.is_valid():
-            folders.answer(folder, form.cleaned_data["species"])
+            folders.answer(folder, form.cleaned_data["species"], request.user)
         elif form["answer"].value():
             messages.error(
                 request,

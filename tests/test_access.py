@@ -60,6 +60,9 @@ CELLS = [
     ("edit the team's individual", "get", "/individuals/{individual}/edit/", {}, NAMERS),
     ("add a reference image", "post", "/media/{approved_image}/reference/", "code", NAMERS),
     ("review", "post", "/sightings/{pending}/review/", "review", REVIEWERS),
+    # Each reviewer's queue holds their own teams' sightings (test_review_queue.py).
+    ("see a review queue", "get", "/review/", {}, [*REVIEWERS, "ru-reviewer", "ru-admin"]),
+    ("decide from the queue", "post", "/review/decide/", "decide", REVIEWERS),
 ]
 
 
@@ -120,6 +123,11 @@ def _data(kind, world: dict) -> dict:
         "naming": {"species": "Amur leopard", "version": world["pending_version"]},
         "many": {"species": "Blank", "sighting": f"{world['pending']}:{world['pending_version']}"},
         "review": {"status": "approved", "version": world["pending_version"]},
+        "decide": {
+            "status": "approved",
+            "sighting": world["pending"],
+            f"version-{world['pending']}": world["pending_version"],
+        },
         "code": {"code": "PT-CN-001"},
     }[kind]
 

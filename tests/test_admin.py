@@ -16,6 +16,7 @@ MODELS = [
     "sighting",
     "event",
     "batchfolder",
+    "folderanswer",
     "individual",
 ]
 
@@ -88,8 +89,15 @@ def change_sighting(client, sighting, **fields):
         "sex": sighting.sex, "life_stage": sighting.life_stage,
         "behaviour": sighting.behaviour, "individual": sighting.individual_id or "",
         "comment": sighting.comment, "review_status": sighting.review_status,
-    } | fields  # fmt: skip
+    } | _history_inline(sighting) | fields  # fmt: skip
     return client.post(f"/admin/sightings/sighting/{sighting.pk}/change/", data)
+
+
+def _history_inline(sighting) -> dict:
+    """The management form of the read-only history inline, as the browser sends it."""
+    count = sighting.changes.count()
+    return {"changes-TOTAL_FORMS": count, "changes-INITIAL_FORMS": count,
+            "changes-MIN_NUM_FORMS": 0, "changes-MAX_NUM_FORMS": 1000}  # fmt: skip
 
 
 def test_renaming_in_the_admin_keeps_every_rule(
@@ -182,3 +190,80 @@ def test_sightings_are_not_edited_in_the_event_page_of_the_admin(client, site_ad
     client.force_login(site_admin)
     page = client.get(f"/admin/sightings/event/{approved_boar.event_id}/change/").content.decode()
     assert 'name="sightings-0-species"' not in page
+
+
+# Site admins' tools: history, links, bulk actions through the domain functions.
+
+
+def test_a_sightings_history_is_shown_read_only(client, site_admin, approved_boar):
+    client.force_login(site_admin)
+    page = client.get(f"/admin/sightings/sighting/{approved_boar.pk}/change/").content.decode()
+    assert "Sus scrofa" in page and "approved" in page
+    assert 'name="changes-0-changes"' not in page  # shown, not editable
+    assert f'href="/admin/sightings/event/{approved_boar.event_id}/change/"' in page
+
+
+def test_lists_link_related_objects(client, site_admin, failed_media):
+    client.force_login(site_admin)
+    deployment = failed_media.deployment
+    page = client.get("/admin/sightings/deployment/").content.decode()
+    assert f'href="/admin/sightings/location/{deployment.location_id}/change/"' in page
+    assert (
+        f'href="/admin/sightings/media/?deployment__id__exact={deployment.pk}&amp;state__exact=failed"'
+        in page
+    )
+    page = client.get("/admin/sightings/media/").content.decode()
+    assert f'href="/admin/sightings/uploadbatch/{failed_media.batch_id}/change/"' in page
+
+
+@pytest.mark.parametrize(("model", "action"), [("uploadbatch", "retry_failed_media"),
+                                               ("deployment", "retry_failed_media")])  # fmt: skip
+def test_failed_media_are_retried_in_bulk(
+    client, site_admin, failed_media, model, action, django_capture_on_commit_callbacks
+):
+    selected = failed_media.batch_id if model == "uploadbatch" else failed_media.deployment_id
+    client.force_login(site_admin)
+    with django_capture_on_commit_callbacks() as callbacks:
+        client.post(
+            f"/admin/sightings/{model}/", {"action": action, "_selected_action": [selected]}
+        )
+    failed_media.refresh_from_db()
+    assert failed_media.state == "queued"
+    assert len(callbacks) == 1
+
+
+@pytest.mark.parametrize("model", ["deployment", "event"])
+def test_grouping_is_run_again_in_bulk(
+    client, site_admin, approved_boar, model, django_capture_on_commit_callbacks
+):
+    from sightings.models import PendingGrouping
+
+    deployment = approved_boar.event.deployment
+    selected = deployment.pk if model == "deployment" else approved_boar.event_id
+    client.force_login(site_admin)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(
+            f"/admin/sightings/{model}/",
+            {"action": "rerun_grouping", "_selected_action": [selected]},
+        )
+    assert response.status_code == 302
+    assert PendingGrouping.objects.filter(deployment=deployment, everything=True).exists()
+    assert len(callbacks) == 1
+    # Run as the worker would: the events come out the same, the names stay.
+    from sightings import tasks
+
+    tasks.regroup_deployment.apply(args=(deployment.pk,))
+    assert Sighting.objects.get(pk=approved_boar.pk).event_id == approved_boar.event_id
+    assert not PendingGrouping.objects.exists()
+
+
+def test_a_folder_answer_added_in_the_admin_is_the_teams_one(client, site_admin, cn_team):
+    from sightings.models import FolderAnswer
+
+    FolderAnswer.objects.create(team=cn_team, name="PBE")
+    leopard_cat = Species.objects.get(name_en="Leopard cat")
+    client.force_login(site_admin)
+    data = {"team": cn_team.pk, "name": "pbe", "species": leopard_cat.pk}
+    assert client.post("/admin/sightings/folderanswer/add/", data).status_code == 302
+    [answer] = FolderAnswer.objects.all()
+    assert (answer.species, answer.answered_by) == (leopard_cat, site_admin)

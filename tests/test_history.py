@@ -23,7 +23,15 @@ def reviewer(django_user_model, cn_team):
 
 
 @pytest.fixture
-def tiger(cn_deployment, cn_team, alice, reviewer) -> Sighting:
+def on_march_12(monkeypatch) -> None:
+    """History written on 12 March 2026: it is append-only, so it cannot be backdated after."""
+    monkeypatch.setattr(
+        SightingChange._meta.get_field("changed_at"), "_get_default", lambda: MARCH_12
+    )
+
+
+@pytest.fixture
+def tiger(cn_deployment, cn_team, alice, reviewer, on_march_12) -> Sighting:
     """Named an Amur tiger, counted again with its individual, returned, then approved."""
     [image] = shoot(cn_deployment, alice, "2009:04:21 00:40:00")
     sighting = Sighting.objects.get(event=image.event_id)
@@ -36,7 +44,6 @@ def tiger(cn_deployment, cn_team, alice, reviewer) -> Sighting:
     classification.review(sighting, "returned", reviewer, sighting.version, "Check the stripes")
     sighting.refresh_from_db()
     classification.review(sighting, "approved", reviewer, sighting.version)
-    SightingChange.objects.filter(sighting=sighting).update(changed_at=MARCH_12)
     return sighting
 
 

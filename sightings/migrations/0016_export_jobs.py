@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sightings', '0012_resumable_upload'),
+        ('sightings', '0015_team_admin'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,10 +1,21 @@
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.files import File
+
+from sightings import classification, ingest
+from sightings.models import Individual, Membership, Sighting, Species
+
+from ..conftest import CAMTRAPR, TESTDATA
+from ..test_processing import process
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -45,3 +56,44 @@ def log_in(page, live_server, username: str) -> None:
     page.fill("#id_password", "password")
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
+
+
+@pytest.fixture
+def exchange(catalogue, alice, boris, cn_deployment, ru_deployment) -> dict:
+    """The exchange as a field team sees it, from real camera-trap images: a card of
+    camtrapR's station B sorted into species folders (some named, one approved with an
+    individual, one folder name to answer) and a Reconyx card of the Russian team's,
+    approved; plus a reviewer on the Chinese team."""
+    wei = get_user_model().objects.create_user("wei", password="password")
+    Membership.objects.create(user=wei, team=cn_deployment.location.team, role="reviewer")
+    card = sorted((CAMTRAPR / "sample_images_species_dir" / "StationB").glob("*/*.JPG"))[:9]
+    cn = [process(_add(cn_deployment, alice, path, f"StationB/{path.parent.name}"))
+          for path in card]  # fmt: skip
+    reconyx = sorted((TESTDATA / "camera-trap/camtrap-dp-example/media").glob("*.JPG"))[:3]
+    ru = [process(_add(ru_deployment, boris, path, "")) for path in reconyx]
+    cat = Species.objects.get(name_en="Leopard cat")
+    individual = Individual.objects.create(
+        species=cat, code="PB-CN-007", name="Xiaohua", team=cn_deployment.location.team
+    )
+    individual.reference_media.add(cn[0])
+    named = Sighting.objects.get(event=cn[0].event_id)
+    named = classification.classify(
+        named, named.version, classification.Naming(cat, count=1, individual=individual), alice
+    )
+    classification.review(named, "approved", wei, named.version, "Clear stripes on the tail.")
+    deer = Sighting.objects.get(event=ru[0].event_id)
+    deer = classification.classify(
+        deer, deer.version, classification.Naming(Species.objects.get(name_en="Sika deer")), boris
+    )
+    classification.review(deer, "approved", boris, deer.version)
+    return {"cn": cn, "ru": ru, "named": named, "individual": individual, "wei": wei}
+
+
+def _add(deployment, user, path: Path, folder: str):
+    """An image from the repository's test data into a batch of its own card, as uploaded."""
+    batch = deployment.batches.filter(uploaded_by=user).first() or deployment.batches.create(
+        uploaded_by=user
+    )
+    data = path.read_bytes()
+    return ingest.add_file(batch, File(io.BytesIO(data), name=path.name), name=path.name,
+                           folder=folder, sha256=hashlib.sha256(data).hexdigest())  # fmt: skip
