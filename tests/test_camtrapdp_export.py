@@ -17,7 +17,16 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from sightings import access, camtrapdp_export, classification
-from sightings.models import Event, ExportJob, Individual, Location, Media, Sighting, Species
+from sightings.models import (
+    Event,
+    ExportJob,
+    Individual,
+    Location,
+    Media,
+    Sighting,
+    Species,
+    Team,
+)
 
 from .conftest import TESTDATA, wait_until
 from .test_events import shoot
@@ -184,6 +193,21 @@ def test_another_teams_unapproved_records_are_absent(world, boris, tmp_path):
     media = {row["mediaID"] for row in rows(files, "media")}
     hidden = {world["images"][3].pk, world["images"][4].pk}  # draft and pending events
     assert not media & {str(pk) for pk in hidden}
+
+
+@pytest.mark.parametrize("rule", ["embargo", "unshared station", "other teams chosen"])
+def test_the_sharing_rules_hold_back_what_they_hold_back(world, boris, cn_team, tmp_path, rule):
+    if rule == "embargo":  # the Chinese records are from 2009: within 600 months
+        cn_team.embargo_months = 600
+        cn_team.save()
+    elif rule == "unshared station":
+        Location.objects.filter(team=cn_team).update(is_shared=False)
+    else:
+        cn_team.shares_with.add(Team.objects.create(name="Snow leopard trust", country="MN"))
+    files = export(boris, tmp_path)
+    assert [row["observationID"] for row in rows(files, "observations")] == [str(world["ru"].pk)]
+    assert rows(files, "media") == []
+    assert {row["locationName"] for row in rows(files, "deployments")} == {"KP-12"}
 
 
 def test_browser_filters_narrow_the_export(world, boris, tmp_path):
