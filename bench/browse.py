@@ -84,12 +84,12 @@ def _statements(teams: list, weighted: list[int], user: int) -> list[str]:
                    failure_reason, failure_detail, attempt_count, created_at, processed_at, width, height,
                    camera_time, camera_offset, capture_time_source, captured_at, is_outside_deployment, make, model,
                    serial_number, image_description, trigger_mode, user_label, maker_note_time, exif, warnings,
-                   thumbnail, preview, event_id)
+                   thumbnail, preview, event_id, format)
             SELECT b.id, e.deployment_id, lpad(to_hex(e.id), 64, '0'), 'originals/' || e.id || '.jpg',
                    'RCNX' || e.id || '.JPG', '', 3000000, 'processed', '', '', 1, now(), now(), 4000, 3000,
                    to_char(e.start_at, 'YYYY-MM-DD"T"HH24:MI:SS'), '', 'DateTimeOriginal', e.start_at, false,
                    'RECONYX', 'HYPERFIRE 2', '', '', 'M', '', '', '{}', '[]',
-                   'thumbnails/' || e.id || '.jpg', 'previews/' || e.id || '.jpg', e.id
+                   'thumbnails/' || e.id || '.jpg', 'previews/' || e.id || '.jpg', e.id, 'jpeg'
             FROM sightings_event e JOIN sightings_uploadbatch b ON b.deployment_id = e.deployment_id""",
         f"""INSERT INTO sightings_sighting (event_id, species_id, count, sex, life_stage, behaviour, comment,
                    classification_method, review_status, is_independent, version, created_at, observed_at,

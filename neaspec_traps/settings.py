@@ -249,6 +249,13 @@ LOCATION_GRID_DEGREES = env_float("LOCATION_GRID_DEGREES", 0.1)
 MAP_TILE_URL = os.getenv("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = os.getenv("MAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors")
 
+# Camtrap DP exports (sightings/camtrapdp_export.py). Up to this many sightings the package is
+# built while the request waits; larger sets are built by a worker, with progress on a page.
+CAMTRAP_DP_DIRECT_LIMIT = env_int("CAMTRAP_DP_DIRECT_LIMIT", 5_000)
+# The address the installation is reached at: media.filePath in a package is an absolute URL
+# to the image on this site (a package is read away from it, in R or Python).
+SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 # Independent detections (camtrapR's rule) as marked on sightings and used by the browser:
 # at least this many minutes since the previous record of the same species at the same
 # location ("last") or since the previous independent one ("independent").

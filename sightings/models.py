@@ -1002,3 +1002,37 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ExportJob(models.Model):
+    """A Camtrap DP package built by a worker for a set too large to build while the
+    request waits: the browser's filters it was asked with, and how far it has come."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("waiting for a worker")
+        BUILDING = "building", _("writing the tables")
+        VALIDATING = "validating", _("validating the package")
+        READY = "ready", _("ready")
+        FAILED = "failed", _("failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="+", verbose_name=_("owner")
+    )
+    # The browser's query string; applied again, with the owner's rights at the time, by
+    # the worker.
+    filters = models.TextField(_("filters"), blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField(_("sightings to export"), default=0)
+    done = models.PositiveIntegerField(_("sightings written"), default=0)
+    file = models.FileField(_("file"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.created_at:%Y-%m-%d %H:%M}"

@@ -14,8 +14,8 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_noop
 
-from sightings import digests, events, independence, processing, workers
-from sightings.models import Deployment, Media
+from sightings import camtrapdp_export, digests, events, independence, processing, workers
+from sightings.models import Deployment, ExportJob, Media
 
 logger = logging.getLogger(__name__)
 
@@ -131,3 +131,19 @@ def send_on_commit(task, *args, pending: QuerySet) -> None:
 
 BROKER_DOWN_SECONDS = 5
 _broker_down_until = {"at": 0.0}
+
+
+# A package of a million observations takes minutes, past the per-image limits. Acknowledged
+# on receipt: a worker lost mid-export leaves its job unfinished rather than having Redis
+# hand the same long export to another worker after CELERY_VISIBILITY_TIMEOUT.
+EXPORT_TIME_LIMIT = 6 * 3600
+
+
+@shared_task(time_limit=EXPORT_TIME_LIMIT, soft_time_limit=EXPORT_TIME_LIMIT - 60)
+def build_export(job_id: str) -> None:
+    """Build a Camtrap DP package asked for from the browser (camtrapdp_export.py)."""
+    job = ExportJob.objects.select_related("owner").filter(pk=job_id).first()
+    if job is None or job.state != ExportJob.State.QUEUED:
+        logger.warning("Export %s is gone or started already; nothing to do", job_id)
+        return
+    camtrapdp_export.build_job(job)

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from sightings import browsing, resumable, reviewing, teams, views
+from sightings import browsing, camtrapdp_views, resumable, reviewing, teams, views
 
 app_name = "sightings"
 
@@ -32,6 +32,18 @@ urlpatterns = [
     path("sightings/", browsing.browse, name="browse"),
     path("sightings.csv", browsing.export_csv, name="export_csv"),
     path("sightings/count/", browsing.count, name="count"),
+    path("sightings/camtrap-dp/", camtrapdp_views.export, name="export_camtrapdp"),
+    path("exports/<uuid:pk>/", camtrapdp_views.export_job, name="export_job"),
+    path(
+        "exports/<uuid:pk>/progress/",
+        camtrapdp_views.export_job_progress,
+        name="export_job_progress",
+    ),
+    path(
+        "exports/<uuid:pk>/download/",
+        camtrapdp_views.export_job_download,
+        name="export_job_download",
+    ),
     path("map/", browsing.map_page, name="map_page"),
     path("map.geojson", browsing.geojson, name="geojson"),
     path("sightings/<int:pk>/", browsing.sighting_detail, name="sighting_detail"),

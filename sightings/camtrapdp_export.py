@@ -1,0 +1,538 @@
+"""Camtrap DP 1.0.2 packages of the sightings a viewer may see.
+
+A package is a zip of datapackage.json, deployments.csv, media.csv and observations.csv.
+What goes in follows the access layer only: the sightings come from access.sightings()
+(narrowed by the browser's filters), the images from access.media(), and every coordinate
+from access.places(), so a protected station reaches other teams on the grid, with
+coordinateUncertainty and the package's coordinatePrecision saying so.
+
+The tables are written a row at a time from .iterator() into files in a temporary folder,
+validated there as sightings/camtrap_dp/VALIDATION.md says (the profile with jsonschema,
+the tables with frictionless), and only then zipped: an invalid package is never made.
+
+Choices the standard leaves to us:
+- observations: one event-based observation per sighting (observationID = our sighting
+  id), and a media-based one ("media-<media id>") for each image whose card folder named
+  the species of a sighting of its event: the person who sorted the card named that image.
+- media.filePath is the absolute URL of the image on this site (SITE_URL + the media_file
+  view). That view checks access again for whoever follows the link; for another team's
+  protected station it serves the copy rebuilt without metadata (shareable.py), so the
+  same URL never gives the original to someone who may not have it. filePublic is false
+  (a login is needed); fileMediatype is what that viewer is served.
+- sightings at stations without coordinates are left out (latitude and longitude are
+  required); the package's description says how many.
+- no licenses: the exchange records none, and the profile wants both a data and a media
+  licence when there are any.
+- cells are written as they are, unlike the browser's CSV (exports.py), which defuses text a
+  spreadsheet would run as a formula: a package is data for R and Python tools, and an
+  altered value would not survive the round trip.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import logging
+import math
+import shutil
+import tempfile
+import uuid
+import zipfile
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import HttpRequest, QueryDict
+from django.urls import reverse
+from django.utils import timezone
+
+from sightings import access
+from sightings.filters import SightingFilter
+from sightings.models import (
+    FORMAT_TYPES,
+    Deployment,
+    ExportJob,
+    Media,
+    Sighting,
+    Species,
+    Team,
+)
+
+VERSION = "1.0.2"
+BASE_URL = f"https://raw.githubusercontent.com/tdwg/camtrap-dp/{VERSION}"
+PROFILE_URL = f"{BASE_URL}/camtrap-dp-profile.json"
+TABLES = ("deployments", "media", "observations")
+SCHEMAS = Path(__file__).resolve().parent / "camtrap_dp"
+EXTERNAL_REFS = {
+    "https://specs.frictionlessdata.io/schemas/data-package.json":
+        "external-refs/specs.frictionlessdata.io_schemas_data-package.json",
+    "http://json.schemastore.org/geojson.json": "external-refs/json.schemastore.org_geojson.json",
+}  # fmt: skip
+CHUNK = 5_000
+METRES_PER_DEGREE = 111_320  # of latitude, and of longitude at the equator (the most)
+
+CAPTURE_METHODS = {"M": "activityDetection", "T": "timeLapse"}  # Reconyx trigger codes
+CLASSIFICATION_METHODS = {
+    Sighting.Method.HUMAN: "human",
+    Sighting.Method.FOLDER: "human",  # a person sorted the card into species folders
+    Sighting.Method.MACHINE: "machine",
+}
+TAXON_RANKS = {"kingdom", "phylum", "class", "order", "family", "genus", "species", "subspecies"}
+
+
+class BadFilters(Exception):
+    def __init__(self, errors: dict) -> None:
+        super().__init__(json.dumps(errors))
+        self.errors = errors
+
+
+class NothingToExport(Exception):
+    pass
+
+
+class InvalidPackage(Exception):
+    """The package does not validate: a bug in this module, never a download."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("Camtrap DP export does not validate:\n" + "\n".join(errors[:50]))
+        self.errors = errors
+
+
+def filtered(viewer: access.Viewer, query: str) -> QuerySet[Sighting]:
+    """The sightings this viewer may see, narrowed by a browser query string, as the browser
+    does it (for the worker and the command, which have no request of the viewer's)."""
+    request = HttpRequest()
+    request._viewer = viewer  # what access.viewer() reads, for the filters' choices
+    request.GET = QueryDict(query)
+    filterset = SightingFilter(request.GET, queryset=access.sightings(viewer), request=request)
+    if not filterset.is_valid():
+        raise BadFilters(filterset.errors)
+    return filterset.qs
+
+
+@dataclass
+class Summary:
+    """What the tables held, for datapackage.json."""
+
+    observations: int = 0
+    media_observations: int = 0
+    media: int = 0
+    left_out: int = 0
+    deployments: set[int] = field(default_factory=set)
+    species: set[int] = field(default_factory=set)
+    individuals: bool = False
+    capture_methods: set[str] = field(default_factory=set)
+    # Per deployment, the end of its last exported event: the end of one still running.
+    last_event_end: dict[int, dt.datetime] = field(default_factory=dict)
+    # Filled in while writing deployments.csv.
+    teams: set[int] = field(default_factory=set)
+    generalised: bool = False
+    starts: list[dt.date] = field(default_factory=list)
+    ends: list[dt.date] = field(default_factory=list)
+    latitudes: list[float] = field(default_factory=list)
+    longitudes: list[float] = field(default_factory=list)
+
+
+def build(
+    viewer: access.Viewer,
+    sightings: QuerySet[Sighting],
+    out: Path,
+    progress: Callable[[str, int], None] | None = None,
+) -> Summary:
+    """Write the package of these sightings (all visible to the viewer) to the zip out.
+
+    progress(stage, sightings written) is called every CHUNK sightings, and with
+    "validating" once the tables are written. Raises NothingToExport if no sighting with
+    coordinates is left, InvalidPackage if the package does not validate (out is then not
+    written).
+    """
+    progress = progress or (lambda stage, done: None)
+    out = Path(out)
+    folder = Path(tempfile.mkdtemp(prefix="camtrapdp-", dir=out.parent))
+    partial = out.with_name(out.name + ".part")
+    try:
+        summary = _write_tables(viewer, sightings, folder, progress)
+        descriptor = _descriptor(summary)
+        (folder / "datapackage.json").write_text(
+            json.dumps(descriptor, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        progress("validating", summary.observations)
+        validate(folder)
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as package:
+            for name in ("datapackage.json", *(f"{table}.csv" for table in TABLES)):
+                package.write(folder / name, name)  # copied in pieces, not read whole
+        partial.replace(out)
+        return summary
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        partial.unlink(missing_ok=True)  # a zip cut short by an error
+
+
+def _write_tables(
+    viewer: access.Viewer, sightings: QuerySet[Sighting], folder: Path, progress: Callable
+) -> Summary:
+    summary = Summary()
+    placed = Q(location__latitude__isnull=False, location__longitude__isnull=False)
+    summary.left_out = sightings.exclude(placed).order_by().count()
+    sightings = sightings.filter(placed)
+    zones = _zones()
+    with _table(folder, "observations") as observations:
+        _write_observations(sightings, zones, observations, summary, progress)
+        if not summary.observations:
+            raise NothingToExport
+        with _table(folder, "media") as media:
+            _write_media(viewer, sightings, zones, media, observations, summary)
+    with _table(folder, "deployments") as deployments:
+        _write_deployments(viewer, zones, deployments, summary)
+    return summary
+
+
+class _table:
+    """A table's CSV writer with its schema's columns, rows given as dicts."""
+
+    def __init__(self, folder: Path, name: str) -> None:
+        self.file = open(folder / f"{name}.csv", "w", newline="", encoding="utf-8")  # noqa: SIM115
+        self.columns = [column["name"] for column in _schema(name)["fields"]]
+        self.writer = csv.writer(self.file)
+        self.writer.writerow(self.columns)
+
+    def write(self, row: dict) -> None:
+        # csv writes None as an empty field, which the schemas read as missing.
+        self.writer.writerow([row.get(column) for column in self.columns])
+
+    def __enter__(self) -> _table:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.file.close()
+
+
+def _write_observations(
+    sightings: QuerySet[Sighting], zones: dict, table: _table, summary: Summary, progress
+) -> None:
+    kinds = dict(Species.objects.values_list("pk", "kind"))
+    scientific = dict(Species.objects.values_list("pk", "scientific_name"))
+    people = _people()
+    rows = sightings.order_by("pk").values_list(
+        "pk", "event_id", "event__deployment_id", "event__start_at", "event__end_at",
+        "species_id", "count", "sex", "life_stage", "behaviour", "individual__code",
+        "comment", "classified_by_id", "classified_at", "classification_method",
+    )  # fmt: skip
+    for row in rows.iterator(CHUNK):
+        (pk, event, deployment, start, end, species, count, sex, life_stage, behaviour,
+         individual, comment, classified_by, classified_at, method) = row  # fmt: skip
+        zone = zones[deployment]
+        kind = kinds.get(species, "unclassified")  # not named yet
+        table.write({
+            "observationID": str(pk), "deploymentID": str(deployment), "eventID": str(event),
+            "eventStart": _stamp(start, zone), "eventEnd": _stamp(end, zone),
+            "observationLevel": "event", "observationType": kind,
+            "scientificName": scientific[species] if kind == Species.Kind.ANIMAL else None,
+            # Camtrap DP counts animals (at least 1); a blank's count means nothing.
+            "count": count if count and kind != Species.Kind.BLANK else None,
+            "lifeStage": life_stage or None,
+            "sex": sex if sex in ("female", "male") else None,
+            "behavior": behaviour or None, "individualID": individual,
+            "classificationMethod": CLASSIFICATION_METHODS.get(method),
+            "classifiedBy": people.get(classified_by),
+            "classificationTimestamp": _stamp(classified_at, zone),
+            "observationComments": comment or None,
+        })  # fmt: skip
+        summary.observations += 1
+        summary.deployments.add(deployment)
+        if species is not None:
+            summary.species.add(species)
+        summary.individuals |= individual is not None
+        if end > summary.last_event_end.get(deployment, start):
+            summary.last_event_end[deployment] = end
+        if summary.observations % CHUNK == 0:
+            progress("building", summary.observations)
+    progress("building", summary.observations)
+
+
+def _write_media(
+    viewer: access.Viewer, sightings: QuerySet[Sighting], zones: dict, table: _table,
+    observations: _table, summary: Summary,
+) -> None:  # fmt: skip
+    """The images of the exported sightings' events that the viewer may see, and a
+    media-based observation for each whose folder named a sighting's species."""
+    kinds = dict(Species.objects.values_list("pk", "kind"))
+    scientific = dict(Species.objects.values_list("pk", "scientific_name"))
+    named = sightings.filter(event=OuterRef("event"), species=OuterRef("folder_species"))
+    rows = (
+        access.media(viewer)
+        .filter(event__in=sightings.values("event"), captured_at__isnull=False)
+        .annotate(named=Exists(named))
+        .order_by("pk")
+        .values_list(
+            "pk", "deployment_id", "event_id", "captured_at", "format", "original_name",
+            "trigger_mode", "folder_species_id", "named", "deployment__location_id",
+        )
+    )  # fmt: skip
+    generalised = {pk for pk, place in access.places(viewer).items() if place.generalised}
+    url = settings.SITE_URL + reverse("sightings:media_file", args=[1, "original"])
+    url = url.replace("/1/", "/{}/")
+    for (pk, deployment, event, captured, format, name, trigger, folder_species, is_named,
+         location) in rows.iterator(CHUNK):  # fmt: skip
+        zone = zones[deployment]
+        method = CAPTURE_METHODS.get(trigger)
+        table.write({
+            "mediaID": str(pk), "deploymentID": str(deployment), "captureMethod": method,
+            "timestamp": _stamp(captured, zone), "filePath": url.format(pk),
+            "filePublic": "false", "fileName": name,
+            "fileMediatype": _served_type(format, location in generalised),
+        })  # fmt: skip
+        summary.media += 1
+        summary.deployments.add(deployment)
+        if method:
+            summary.capture_methods.add(method)
+        if is_named:
+            kind = kinds[folder_species]
+            observations.write({
+                "observationID": f"media-{pk}", "deploymentID": str(deployment),
+                "mediaID": str(pk), "eventID": str(event), "eventStart": _stamp(captured, zone),
+                "eventEnd": _stamp(captured, zone), "observationLevel": "media",
+                "observationType": kind,
+                "scientificName": scientific[folder_species] if kind == "animal" else None,
+                "classificationMethod": "human",
+            })  # fmt: skip
+            summary.media_observations += 1
+
+
+def _served_type(format: str, generalised: bool) -> str:
+    """What the media_file view serves this viewer: the original's type, or for a protected
+    station of another team the copy's, which stays a JPEG or becomes a PNG (shareable.py)."""
+    if generalised and format != Media.Format.JPEG:
+        return "image/png"
+    # Every image in an event was typed by its content on upload; one without a format is
+    # an old row whose file was missing when they were typed: cameras write JPEGs.
+    return FORMAT_TYPES.get(format, FORMAT_TYPES[Media.Format.JPEG])[0]
+
+
+def _write_deployments(viewer: access.Viewer, zones: dict, table: _table, summary: Summary) -> None:
+    places = access.places(viewer)
+    uncertainty = math.ceil(settings.LOCATION_GRID_DEGREES / 2 * math.sqrt(2) * METRES_PER_DEGREE)
+    rows = Deployment.objects.order_by("pk").values_list(
+        "pk",
+        "location_id",
+        "location__name",
+        "location__habitat",
+        "location__team_id",
+        "start_at",
+        "end_at",
+        "time_zone",
+        "camera_make",
+        "camera_model",
+        "camera_serial",
+    )
+    for (pk, location, name, habitat, team, start, end, zone_name, make, model,
+         serial) in rows.iterator(CHUNK):  # fmt: skip
+        if pk not in summary.deployments:
+            continue
+        zone, place = zones[pk], places[location]
+        end = end or max(summary.last_event_end.get(pk, start), start)
+        table.write({
+            "deploymentID": str(pk), "locationID": str(location), "locationName": name,
+            "latitude": place.latitude, "longitude": place.longitude,
+            # The whole cell the station may be in: from its centre to a corner.
+            "coordinateUncertainty": uncertainty if place.generalised else None,
+            "deploymentStart": _stamp(start, zone), "deploymentEnd": _stamp(end, zone),
+            "cameraID": serial or None,
+            "cameraModel": "-".join(part for part in (make, model) if part) or None,
+            # Without the camera's zone, times come from the files' offsets, if any.
+            "timestampIssues": "false" if zone_name else "true",
+            # Habitat notes may say where a protected station is.
+            "habitat": (habitat or None) if not place.generalised else None,
+        })  # fmt: skip
+        summary.teams.add(team)
+        summary.generalised |= place.generalised
+        summary.starts.append(start.astimezone(zone).date())
+        summary.ends.append(end.astimezone(zone).date())
+        summary.latitudes.append(place.latitude)
+        summary.longitudes.append(place.longitude)
+
+
+def _descriptor(summary: Summary) -> dict:
+    resources = [
+        {
+            "name": table,
+            "path": f"{table}.csv",
+            "profile": "tabular-data-resource",
+            "format": "csv",
+            "mediatype": "text/csv",
+            "encoding": "utf-8",
+            "schema": f"{BASE_URL}/{table}-table-schema.json",
+        }  # fmt: skip
+        for table in TABLES
+    ]
+    contributors = [
+        {"title": team, "role": "rightsHolder", "organization": team}
+        for team in Team.objects.filter(pk__in=summary.teams).values_list("name", flat=True)
+    ]
+    contributors.append(
+        {"title": "NEASPEC camera-trap exchange", "path": settings.SITE_URL, "role": "publisher"}
+    )
+    description = (
+        f"{summary.observations} observations of camera-trap events and "
+        f"{summary.media_observations} of single images, from {len(summary.deployments)} "
+        f"deployments of {len(summary.teams)} teams, exported from the NEASPEC camera-trap "
+        "exchange as the exporting user may see them."
+    )
+    if summary.generalised:
+        description += (
+            " Stations where a sensitive species was recorded are given at the centre of a "
+            f"{settings.LOCATION_GRID_DEGREES} degree grid cell (see coordinateUncertainty)."
+        )
+    if summary.left_out:
+        description += (
+            f" {summary.left_out} sightings at stations without coordinates are left out."
+        )
+    descriptor = {
+        "profile": PROFILE_URL,
+        "resources": resources,
+        "name": "neaspec-camera-trap-exchange",
+        "id": str(uuid.uuid4()),
+        "created": _stamp(timezone.now(), dt.UTC),
+        "title": "NEASPEC camera-trap exchange: Amur tiger, Amur leopard, snow leopard and "
+        "their prey in North-East Asia",
+        "description": description,
+        "contributors": contributors,
+        "project": {
+            "title": "NEASPEC transboundary camera-trap monitoring of big cats",
+            "acronym": "NEASPEC",
+            # Stations are set on the big cats' trails to record them.
+            "samplingDesign": "targeted",
+            "captureMethod": sorted(summary.capture_methods) or ["activityDetection"],
+            "individualAnimals": summary.individuals,
+            "observationLevel": ["event", "media"] if summary.media_observations else ["event"],
+        },
+        "spatial": _bounding_box(summary),
+        "temporal": {
+            "start": min(summary.starts).isoformat(),
+            "end": max(summary.ends).isoformat(),
+        },
+        "taxonomic": _taxa(summary.species),
+    }
+    if summary.generalised:
+        descriptor["coordinatePrecision"] = settings.LOCATION_GRID_DEGREES
+    return descriptor
+
+
+def _bounding_box(summary: Summary) -> dict:
+    west, east = min(summary.longitudes), max(summary.longitudes)
+    south, north = min(summary.latitudes), max(summary.latitudes)
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def _taxa(species_ids: set[int]) -> list[dict]:
+    taxa = []
+    for species in Species.objects.filter(pk__in=species_ids, kind=Species.Kind.ANIMAL):
+        taxon = {"scientificName": species.scientific_name}
+        if species.rank in TAXON_RANKS:
+            taxon["taxonRank"] = species.rank
+        names = {"eng": species.name_en, "zho": species.name_zh, "rus": species.name_ru}
+        taxon["vernacularNames"] = {code: name for code, name in names.items() if name}
+        taxa.append(taxon)
+    return sorted(taxa, key=lambda taxon: taxon["scientificName"])
+
+
+def _stamp(instant: dt.datetime | None, zone: dt.tzinfo) -> str | None:
+    """ISO 8601 in the deployment's zone, with its offset and whole seconds, as the
+    schemas want it (2021-04-11T20:43:09+10:00)."""
+    if instant is None:
+        return None
+    return instant.astimezone(zone).isoformat(timespec="seconds")
+
+
+def _zones() -> dict[int, dt.tzinfo]:
+    rows = Deployment.objects.values_list("pk", "time_zone").iterator(CHUNK)
+    return {pk: zoneinfo.ZoneInfo(zone) if zone else dt.UTC for pk, zone in rows}
+
+
+def _people() -> dict[int, str]:
+    """Who named sightings, as the history on a sighting's page names them."""
+    rows = get_user_model().objects.values_list("pk", "first_name", "last_name", "username")
+    return {pk: f"{first} {last}".strip() or name for pk, first, last, name in rows}
+
+
+# Validation, offline, as sightings/camtrap_dp/VALIDATION.md says.
+
+
+@cache
+def _schema(name: str) -> dict:
+    return json.loads((SCHEMAS / f"{name}-table-schema.json").read_text(encoding="utf-8"))
+
+
+@cache
+def _profile_validator():
+    import jsonschema
+    from referencing import Registry, Resource
+
+    registry = Registry().with_resources(
+        (url, Resource.from_contents(json.loads((SCHEMAS / path).read_text(encoding="utf-8"))))
+        for url, path in EXTERNAL_REFS.items()
+    )
+    profile = json.loads((SCHEMAS / "camtrap-dp-profile.json").read_text(encoding="utf-8"))
+    return jsonschema.Draft4Validator(
+        profile, registry=registry, format_checker=jsonschema.FormatChecker()
+    )
+
+
+def validate(folder: Path) -> None:
+    """Raise InvalidPackage unless the package in this folder validates: its descriptor
+    against the Camtrap DP profile, its tables against the table schemas (types, formats,
+    enums, patterns, required fields, primary and foreign keys)."""
+    import frictionless
+
+    descriptor = json.loads((Path(folder) / "datapackage.json").read_text(encoding="utf-8"))
+    errors = [
+        f"datapackage.json {'/'.join(map(str, error.absolute_path))}: {error.message}"
+        for error in _profile_validator().iter_errors(descriptor)
+    ]
+    local = {**descriptor, "profile": "data-package"}
+    local["resources"] = [
+        {**resource, "schema": _schema(resource["name"]), "profile": "tabular-data-resource"}
+        if resource["name"] in TABLES
+        else resource
+        for resource in descriptor["resources"]
+    ]
+    report = frictionless.Package(local, basepath=str(folder)).validate()
+    errors += [f"package: {error.message}" for error in report.errors]
+    for task in report.tasks:
+        errors += [f"{task.name}: {error.message}" for error in task.errors]
+    if errors:
+        raise InvalidPackage(errors)
+
+
+# Packages built by a worker (tasks.build_export), for sets too large to wait for.
+
+logger = logging.getLogger(__name__)
+
+
+def build_job(job: ExportJob) -> None:
+    """Build a job's package into MEDIA_ROOT/exports/<job id>.zip, with the owner's rights
+    as they are now, noting progress on the job as it goes."""
+    viewer = access.Viewer.of(job.owner)
+    name = f"exports/{job.pk}.zip"
+    out = Path(settings.MEDIA_ROOT) / name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    jobs = ExportJob.objects.filter(pk=job.pk)
+    stages = {"building": ExportJob.State.BUILDING, "validating": ExportJob.State.VALIDATING}
+
+    def progress(stage: str, done: int) -> None:
+        jobs.update(state=stages[stage], done=done)
+
+    try:
+        build(viewer, filtered(viewer, job.filters), out, progress)
+    except Exception:
+        logger.exception("Camtrap DP export %s failed", job.pk)
+        jobs.update(state=ExportJob.State.FAILED, finished_at=timezone.now())
+        raise
+    jobs.update(state=ExportJob.State.READY, file=name, finished_at=timezone.now())

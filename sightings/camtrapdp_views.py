@@ -1,0 +1,92 @@
+"""The browser's Camtrap DP download: built while the request waits for small sets, by a
+worker with a progress page for large ones (CAMTRAP_DP_DIRECT_LIMIT)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from sightings import access, camtrapdp_export, tasks
+from sightings.models import ExportJob
+
+FILENAME = "camtrap-dp.zip"
+logger = logging.getLogger(__name__)
+
+
+@login_required
+def export(request: HttpRequest) -> HttpResponse:
+    viewer = access.viewer(request)
+    query = request.GET.urlencode()
+    try:
+        sightings = camtrapdp_export.filtered(viewer, query)
+    except camtrapdp_export.BadFilters as bad:
+        return JsonResponse({"errors": bad.errors}, status=400)
+    count = sightings.order_by().count()
+    if count > settings.CAMTRAP_DP_DIRECT_LIMIT:
+        job = ExportJob.objects.create(owner=request.user, filters=query, total=count)
+        transaction.on_commit(lambda: tasks.build_export.delay(str(job.pk)))
+        return redirect("sightings:export_job", job.pk)
+    folder = Path(settings.MEDIA_ROOT) / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{uuid.uuid4()}.zip"
+    try:
+        camtrapdp_export.build(viewer, sightings, out)
+    except camtrapdp_export.NothingToExport:
+        messages.info(request, _("Nothing to export: no sighting found has a located station."))
+        return redirect(f"{reverse('sightings:browse')}?{query}")
+    except camtrapdp_export.InvalidPackage:
+        # A bug of ours, never a download: the reasons go to the log, the user is told.
+        logger.exception("Camtrap DP export for %s does not validate", request.user)
+        return render(request, "sightings/export_failed.html", status=500)
+    file = out.open("rb")
+    out.unlink()  # the open file is read to the end; nothing is left behind
+    return FileResponse(file, as_attachment=True, filename=FILENAME, content_type="application/zip")
+
+
+def _own_job(request: HttpRequest, pk: uuid.UUID) -> ExportJob:
+    """The job, for its owner only: anyone else is answered as if it did not exist."""
+    job = ExportJob.objects.filter(pk=pk, owner=request.user).first()
+    if job is None:
+        raise Http404
+    return job
+
+
+@login_required
+def export_job(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    job = _own_job(request, pk)
+    return render(request, "sightings/export_job.html", {"job": job, **_progress(job)})
+
+
+@login_required
+def export_job_progress(request: HttpRequest, pk: uuid.UUID) -> JsonResponse:
+    return JsonResponse(_progress(_own_job(request, pk)))
+
+
+def _progress(job: ExportJob) -> dict:
+    return {
+        "state": job.state,
+        "state_label": job.get_state_display(),
+        "done": job.done,
+        "total": job.total,
+        "finished": job.state in (ExportJob.State.READY, ExportJob.State.FAILED),
+    }
+
+
+@login_required
+def export_job_download(request: HttpRequest, pk: uuid.UUID) -> FileResponse:
+    job = _own_job(request, pk)
+    if job.state != ExportJob.State.READY:
+        raise Http404
+    return FileResponse(
+        job.file.open("rb"), as_attachment=True, filename=FILENAME, content_type="application/zip"
+    )
