@@ -11,7 +11,16 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from sightings import access
+from sightings.forms import FitsTheDatabase
 from sightings.models import Country, Individual, Location, Sighting, Species, Team
+
+
+class IdsFilterField(FitsTheDatabase, django_filters.fields.ModelMultipleChoiceField):
+    """django-filter's field for several objects, refusing ids no database integer holds."""
+
+
+class IdsFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = IdsFilterField
 
 
 class SightingFilter(django_filters.FilterSet):
@@ -20,7 +29,7 @@ class SightingFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_text")
     # Checkboxes, shown as a searchable picker (templates/sightings/_picker.html): a list box
     # that needs Ctrl-click loses a choice at the first plain click.
-    species = django_filters.ModelMultipleChoiceFilter(
+    species = IdsFilter(
         distinct=False,
         label=_("Species"),
         queryset=Species.objects.order_by("kind", "name_en"),
@@ -33,7 +42,7 @@ class SightingFilter(django_filters.FilterSet):
         choices=Country.choices,
         widget=forms.CheckboxSelectMultiple,
     )
-    team = django_filters.ModelMultipleChoiceFilter(
+    team = IdsFilter(
         distinct=False,
         label=_("Team"),
         field_name="location__team",
@@ -43,7 +52,7 @@ class SightingFilter(django_filters.FilterSet):
     # Tens of thousands of stations: chosen from links and search, carried as hidden ids.
     # Only those the viewer may know of: another team's station with nothing shared is
     # refused like a station that does not exist, and never named in a chip.
-    location = django_filters.ModelMultipleChoiceFilter(
+    location = IdsFilter(
         distinct=False,
         label=_("Location"),
         queryset=lambda request: access.locations(access.viewer(request)),
@@ -144,14 +153,14 @@ class ReviewFilter(django_filters.FilterSet):
     theirs alone, so no other team's station or member is ever named."""
 
     species = SightingFilter.declared_filters["species"]
-    location = django_filters.ModelMultipleChoiceFilter(
+    location = IdsFilter(
         distinct=False, label=_("Location"),
         queryset=lambda request: Location.objects.filter(
             team__in=access.viewer(request).teams(access.Action.REVIEW)
         ),
         widget=forms.CheckboxSelectMultiple,
     )  # fmt: skip
-    uploader = django_filters.ModelMultipleChoiceFilter(
+    uploader = IdsFilter(
         distinct=False, label=_("Named by"), field_name="classified_by",
         queryset=lambda request: get_user_model().objects.filter(
             memberships__team__in=access.viewer(request).teams(access.Action.REVIEW)

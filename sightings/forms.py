@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -18,6 +19,30 @@ from sightings.models import (
     Species,
     Team,
 )
+
+
+class FitsTheDatabase:
+    """For fields choosing objects by id: an id past 64 bits names nothing of ours, and is
+    refused as such before the database is asked (SQLite cannot even be asked: it raises
+    OverflowError, a server error)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            try:
+                too_large = abs(int(pk)) >= 2**63
+            except (TypeError, ValueError):
+                too_large = False  # not a number: Django's own check says so
+            if too_large:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
+
+
+class IdsField(FitsTheDatabase, forms.ModelMultipleChoiceField):
+    """Several objects chosen by id."""
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -140,10 +165,8 @@ class IndividualForm(forms.ModelForm):
 
 
 class RecordTableForm(forms.Form):
-    location = forms.ModelMultipleChoiceField(
-        label=_("Locations"), queryset=Location.objects.none(), required=False
-    )
-    species = forms.ModelMultipleChoiceField(
+    location = IdsField(label=_("Locations"), queryset=Location.objects.none(), required=False)
+    species = IdsField(
         label=_("Species"),
         queryset=Species.objects.exclude(kind=Species.Kind.BLANK),
         required=False,
@@ -208,12 +231,12 @@ class SharingForm(forms.Form):
             "0: as soon as it is approved."
         ),
     )  # fmt: skip
-    shares_with = forms.ModelMultipleChoiceField(
+    shares_with = IdsField(
         label=_("Share with these teams"), queryset=Team.objects.none(), required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("None ticked: every team. Teams left unticked see nothing of this team's."),
     )  # fmt: skip
-    shared_locations = forms.ModelMultipleChoiceField(
+    shared_locations = IdsField(
         label=_("Shared locations"), queryset=Location.objects.none(), required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import random
 from urllib.parse import quote
 
@@ -118,3 +119,23 @@ def test_an_individual_seen_where_the_clock_zone_is_unknown(client, alice, cn_de
     response = client.get(f"/individuals/{data['individual']}/")
     assert response.status_code == 200
     assert "+0000" in response.content.decode()  # shown in UTC
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/sightings/?species={huge}", "/sightings/count/?team={huge}", "/map.geojson?location={huge}",
+     "/sightings.csv?species={huge}"],
+)  # fmt: skip
+def test_an_id_past_64_bits_is_a_bad_request_on_every_database(client, alice, url):
+    # SQLite cannot even be asked about such a number (OverflowError): it is refused first.
+    client.force_login(alice)
+    response = client.get(url.format(huge=10**23))
+    assert response.status_code == 400
+
+
+def test_the_record_table_form_refuses_an_id_past_64_bits(client, alice):
+    client.force_login(alice)
+    response = client.get(f"/record-table/?min_delta=30&species={10**23}&location={10**23}")
+    assert response.status_code == 400  # the form again, saying what is wrong
+    said = html.unescape(response.content.decode())
+    assert said.count(f"“{10**23}” is not a valid value.") == 2
