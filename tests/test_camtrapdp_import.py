@@ -99,3 +99,22 @@ def test_a_package_that_does_not_validate_is_refused_whole(catalogue, ru_team, b
     with pytest.raises(CommandError, match="does not validate.*\n.*observationType|constraint"):
         run(folder, ru_team, boris)
     assert counts() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_processes_the_packages_files_in_their_imported_events(
+    catalogue, ru_team, boris, example_zip, celery_worker
+):
+    from .conftest import wait_until
+
+    run(example_zip, ru_team, boris)
+    stored = Media.objects.exclude(sha256=None)
+    wait_until(lambda: not stored.exclude(state="processed").exists(), 120, celery_worker.text)
+    before = counts()
+    first = stored.order_by("captured_at").first()
+    assert first.captured_at == dt.datetime(2021, 4, 11, 19, 43, 9, tzinfo=dt.UTC)  # +01:00
+    events = set(stored.values_list("event__source_id", flat=True))
+    assert len(events) == 1 and events.pop().startswith(PACKAGE)
+    # Grouping made no events or drafts of its own beside the imported ones.
+    assert Event.objects.exclude(source_id__startswith=PACKAGE).count() == 0
+    assert counts() == before
