@@ -12,6 +12,7 @@ import zipfile
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 
 from sightings.models import Deployment, Event, Location, Media, Sighting, SightingChange
 
@@ -118,3 +119,14 @@ def test_a_worker_processes_the_packages_files_in_their_imported_events(
     # Grouping made no events or drafts of its own beside the imported ones.
     assert Event.objects.exclude(source_id__startswith=PACKAGE).count() == 0
     assert counts() == before
+
+
+def test_an_image_imported_by_url_alone_is_not_found_rather_than_an_error(
+    client, catalogue, ru_team, boris, example_zip
+):
+    run(example_zip, ru_team, boris)
+    referenced = Media.objects.get(source_id=PACKAGE + "07840dcc")
+    client.force_login(boris)
+    for kind in ("original", "preview", "thumbnail"):
+        url = reverse("sightings:media_file", args=[referenced.pk, kind])
+        assert client.get(url).status_code == 404
