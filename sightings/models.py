@@ -261,6 +261,11 @@ class Deployment(models.Model):
         default=0,
         help_text=_("Seconds to add to the camera clock to get the true time."),
     )
+    # Its id in the Camtrap DP package it was imported from (camtrapdp_import.py), prefixed
+    # with the package's id: importing the package again finds it instead of adding it twice.
+    source_id = models.CharField(
+        _("id in the imported package"), max_length=255, blank=True, db_index=True
+    )
     event_gap_seconds = models.PositiveIntegerField(
         _("event gap (seconds)"),
         default=60,
@@ -400,7 +405,8 @@ class Media(models.Model):
         Deployment, models.PROTECT, related_name="media", verbose_name=_("deployment")
     )
     # Unique across the whole exchange: the same file in two deployments is an upload mistake.
-    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
+    # None only for an imported image known by its URL alone (source_url), never stored here.
+    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True, null=True, blank=True)
     file = models.FileField(_("file"), max_length=255)
     original_name = models.CharField(_("original file name"), max_length=255)
     # The folder inside the card or archive, e.g. "StationA/PBE" (camtrapR's layout).
@@ -448,6 +454,13 @@ class Media(models.Model):
     gps_longitude = models.FloatField(_("GPS longitude"), null=True, blank=True)
     gps_altitude = models.FloatField(_("GPS altitude (m)"), null=True, blank=True)
     image_description = models.TextField(_("image description"), blank=True)
+    # An imported image that stays where its package says it is: no file, no derivatives.
+    source_url = models.URLField(_("URL of the imported image"), max_length=1024, blank=True)
+    # Its id in the Camtrap DP package it was imported from (camtrapdp_import.py), prefixed
+    # with the package's id: importing the package again finds it instead of adding it twice.
+    source_id = models.CharField(
+        _("id in the imported package"), max_length=255, blank=True, db_index=True
+    )
 
     temperature = models.SmallIntegerField(_("temperature (°C)"), null=True, blank=True)
     moon_phase = models.PositiveSmallIntegerField(
@@ -655,6 +668,11 @@ class Event(models.Model):
     start_at = models.DateTimeField(_("start"))
     end_at = models.DateTimeField(_("end"))
     media_count = models.PositiveIntegerField(_("images"), default=0)
+    # Its id in the Camtrap DP package it was imported from (camtrapdp_import.py), prefixed
+    # with the package's id: importing the package again finds it instead of adding it twice.
+    source_id = models.CharField(
+        _("id in the imported package"), max_length=255, blank=True, db_index=True
+    )
 
     class Meta:
         ordering = ["deployment", "start_at", "pk"]
@@ -772,6 +790,11 @@ class Sighting(models.Model):
     local_minute = models.PositiveSmallIntegerField(_("local time of day (minutes)"))
     # Raised by every save: a save that names an older version lost a race and is refused.
     version = models.PositiveIntegerField(_("version"), default=1)
+    # Its id in the Camtrap DP package it was imported from (camtrapdp_import.py), prefixed
+    # with the package's id: importing the package again finds it instead of adding it twice.
+    source_id = models.CharField(
+        _("id in the imported package"), max_length=255, blank=True, db_index=True
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:

@@ -259,6 +259,10 @@ FILE_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sa
 @login_required
 def media_file(request: HttpRequest, pk: int, kind: str) -> FileResponse:
     media = access.get_media_for_user(request, pk)
+    if not media.file:
+        # Imported by URL alone (camtrapdp_import.py): nothing here to serve, and its URL is
+        # not given out, as it may be a protected station's original.
+        raise Http404
     if kind != "original":
         derivative = media.preview if kind == "preview" else media.thumbnail
         if not derivative:
