@@ -5,9 +5,16 @@ team's protected station is on the grid here too."""
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers, viewsets
+from rest_framework.authtoken.models import Token
 from rest_framework.pagination import CursorPagination
 from rest_framework.routers import DefaultRouter
 
@@ -122,6 +129,22 @@ class MediaViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[Media]:
         return access.media(access.viewer(self.request))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens(request: HttpRequest) -> HttpResponse:
+    """The user's one API token: made, replaced or revoked here."""
+    if request.method == "POST":
+        Token.objects.filter(user=request.user).delete()
+        if request.POST.get("action") == "make":
+            Token.objects.create(user=request.user)
+            messages.success(request, _("Your new token is below. The old one no longer works."))
+        else:
+            messages.success(request, _("Your token is revoked."))
+        return redirect("sightings:api_tokens")
+    token = Token.objects.filter(user=request.user).first()
+    return render(request, "sightings/api_tokens.html", {"token": token})
 
 
 router = DefaultRouter()

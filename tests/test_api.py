@@ -135,3 +135,21 @@ def test_a_token_signs_a_script_in(client, boris, pooled):
 def test_a_wrong_token_is_refused(client, pooled):
     response = client.get("/api/v1/sightings/", HTTP_AUTHORIZATION="Token " + "0" * 40)
     assert response.status_code == 401
+
+
+def test_a_user_makes_replaces_and_revokes_their_token(client, boris):
+    client.force_login(boris)
+    assert b"You have no token." in client.get("/account/tokens/").content
+    client.post("/account/tokens/", {"action": "make"})
+    first = Token.objects.get(user=boris).key
+    assert first.encode() in client.get("/account/tokens/").content
+    client.post("/account/tokens/", {"action": "make"})
+    assert Token.objects.get(user=boris).key != first
+    client.post("/account/tokens/", {"action": "revoke"})
+    assert not Token.objects.filter(user=boris).exists()
+
+
+def test_the_token_page_needs_a_login(client):
+    response = client.get("/account/tokens/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
