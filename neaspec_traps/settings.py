@@ -86,6 +86,9 @@ INSTALLED_APPS = [
     "django.forms",
     "django_filters",
     "axes",
+    "rest_framework",
+    # Tokens for scripts that read the API (sightings/api.py); its migration is DRF's own.
+    "rest_framework.authtoken",
     "sightings",
 ]
 
@@ -428,3 +431,19 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # when STATIC_ROOT is missing.
 for folder in (MEDIA_ROOT, FILE_UPLOAD_TEMP_DIR, STATIC_ROOT, LOCAL_BROKER_DIR):
     Path(folder).mkdir(parents=True, exist_ok=True)
+
+# The JSON API (sightings/api.py), read only. Tokens first, so that a script without
+# credentials is told 401 with the scheme to use.
+# https://www.django-rest-framework.org/api-guide/settings/
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Per user (one token each): counted in the default cache.
+    # https://www.django-rest-framework.org/api-guide/throttling/
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": "2000/hour"},
+}

@@ -10,6 +10,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("invitation/<uidb64>/<token>/", AcceptInvitation.as_view(), name="accept_invitation"),
+    path("api/v1/", include("sightings.api")),
     path("i18n/", include("django.conf.urls.i18n")),
     # gettext, ngettext and interpolate for our scripts, with each language's plural rules.
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from sightings import browsing, camtrapdp_views, resumable, reviewing, teams, views
+from sightings import api, browsing, camtrapdp_views, resumable, reviewing, teams, views
 
 app_name = "sightings"
 
@@ -52,6 +52,7 @@ urlpatterns = [
     path("review/decide/", reviewing.decide, name="review_decide"),
     path("returned/", reviewing.returned, name="returned"),
     path("account/notifications/", reviewing.notifications, name="notifications"),
+    path("account/tokens/", api.tokens, name="api_tokens"),
     path("media/<int:pk>/", views.media_detail, name="media_detail"),
     path("media/<int:pk>/retry/", views.retry_media, name="retry_media"),
     path("teams/", teams.team_list, name="team_list"),
