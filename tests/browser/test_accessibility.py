@@ -33,7 +33,7 @@ def pages(exchange: dict) -> dict[str, list[str]]:
         ],
         # A reviewer of the other team: the upload page is not his (403).
         "boris": [f"/deployments/{ru[0].deployment_id}/upload/"],
-        "wei": ["/review/", "/returned/", "/account/notifications/"],
+        "wei": ["/review/", "/returned/", "/account/notifications/", "/account/tokens/"],
         "ada": [
             "/teams/", f"/teams/{team}/", f"/teams/{team}/sharing/",
             f"/teams/{team}/locations/new/", f"/locations/{location}/edit/",
