@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client, RequestFactory
 
@@ -138,6 +139,33 @@ def site_admin(django_user_model):
 
 # A real Celery worker: the project's own worker command in its own process, on the broker
 # the settings name (Redis in CI), using the test database and media folder.
+
+
+# The seven kinds of viewer the permission matrices try, by the names the tests use.
+OWN = ["cn-uploader", "cn-reviewer", "cn-admin"]
+OTHERS = ["ru-uploader", "ru-reviewer", "ru-admin", "no-team"]
+SITE = ["site-admin"]
+EVERYONE = OWN + OTHERS + SITE
+
+
+@pytest.fixture
+def viewers(cn_team, ru_team, alice, boris, charlie, site_admin) -> dict:
+    """A user for each name in EVERYONE, with that role in that team."""
+    users = {
+        "cn-uploader": alice,
+        "ru-reviewer": boris,
+        "no-team": charlie,
+        "site-admin": site_admin,
+    }
+    for name, team, role in [
+        ("cn-reviewer", cn_team, Membership.Role.REVIEWER),
+        ("cn-admin", cn_team, Membership.Role.ADMIN),
+        ("ru-uploader", ru_team, Membership.Role.UPLOADER),
+        ("ru-admin", ru_team, Membership.Role.ADMIN),
+    ]:
+        users[name] = get_user_model().objects.create_user(name, f"{name}@example.org")
+        Membership.objects.create(user=users[name], team=team, role=role)
+    return users
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,26 +7,20 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from sightings import classification
 from sightings.models import (
     Individual,
     Media,
-    Membership,
     Sighting,
     SightingChange,
     Species,
     UploadBatch,
 )
 
+from .conftest import EVERYONE, OTHERS, OWN, SITE
 from .test_events import camera_jpeg, shoot
 
-Role = Membership.Role
-OWN = ["cn-uploader", "cn-reviewer", "cn-admin"]
-OTHERS = ["ru-uploader", "ru-reviewer", "ru-admin", "no-team"]
-SITE = ["site-admin"]
-EVERYONE = OWN + OTHERS + SITE
 NAMERS = ["cn-uploader", "cn-reviewer"]
 REVIEWERS = ["cn-reviewer", "cn-admin"]
 
@@ -67,21 +61,8 @@ CELLS = [
 
 
 @pytest.fixture
-def world(cn_team, ru_team, cn_deployment, alice, boris, charlie, site_admin) -> dict:
-    users = {
-        "cn-uploader": alice,
-        "ru-reviewer": boris,
-        "no-team": charlie,
-        "site-admin": site_admin,
-    }
-    for name, team, role in [
-        ("cn-reviewer", cn_team, Role.REVIEWER),
-        ("cn-admin", cn_team, Role.ADMIN),
-        ("ru-uploader", ru_team, Role.UPLOADER),
-        ("ru-admin", ru_team, Role.ADMIN),
-    ]:
-        users[name] = get_user_model().objects.create_user(name)
-        Membership.objects.create(user=users[name], team=team, role=role)
+def world(viewers, cn_team, ru_team, cn_deployment, alice, site_admin) -> dict:
+    users = dict(viewers)
     approved_image, pending_image = shoot(
         cn_deployment, alice, "2009:04:21 00:40:00", "2009:05:01 10:00:00"
     )

@@ -20,13 +20,8 @@ from sightings.models import (
     Species,
 )
 
-from .conftest import wait_until
+from .conftest import EVERYONE, OWN, SITE, wait_until
 
-Role = Membership.Role
-OWN = ["cn-uploader", "cn-reviewer", "cn-admin"]
-OTHERS = ["ru-uploader", "ru-reviewer", "ru-admin", "no-team"]
-SITE = ["site-admin"]
-EVERYONE = OWN + OTHERS + SITE
 MANAGERS = ["cn-admin", "site-admin"]
 
 LOCATION = {"name": "HC-08", "latitude": "43.1", "longitude": "130.9", "country": "CN"}
@@ -60,21 +55,8 @@ CELLS = [
 
 
 @pytest.fixture
-def world(cn_team, ru_team, cn_deployment, alice, boris, charlie, site_admin) -> dict:
-    users = {
-        "cn-uploader": alice,
-        "ru-reviewer": boris,
-        "no-team": charlie,
-        "site-admin": site_admin,
-    }
-    for name, team, role in [
-        ("cn-reviewer", cn_team, Role.REVIEWER),
-        ("cn-admin", cn_team, Role.ADMIN),
-        ("ru-uploader", ru_team, Role.UPLOADER),
-        ("ru-admin", ru_team, Role.ADMIN),
-    ]:
-        users[name] = get_user_model().objects.create_user(name, f"{name}@example.org")
-        Membership.objects.create(user=users[name], team=team, role=role)
+def world(viewers, cn_team, ru_team, cn_deployment, alice, site_admin) -> dict:
+    users = dict(viewers)
     answer = FolderAnswer.objects.create(team=cn_team, name="PBE", species=None)
     return {
         "users": users,
@@ -361,7 +343,7 @@ def test_a_new_gap_from_the_team_page_regroups_with_the_worker(
     from .test_events import partition, shoot
 
     admin = get_user_model().objects.create_user("cn-admin")
-    Membership.objects.create(user=admin, team=cn_team, role=Role.ADMIN)
+    Membership.objects.create(user=admin, team=cn_team, role=Membership.Role.ADMIN)
     shoot(cn_deployment, alice, "2009:04:21 00:40:00", "2009:04:21 00:41:30")
     assert len(partition(cn_deployment)) == 2
     client.force_login(admin)
