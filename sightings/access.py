@@ -26,7 +26,8 @@ from enum import StrEnum
 from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -218,6 +219,14 @@ def teams(viewer: Viewer, action: Action) -> QuerySet[Team]:
     return Team.objects.filter(pk__in=viewer.teams(action))
 
 
+def individuals(viewer: Viewer) -> QuerySet[Individual]:
+    """The catalogue of individuals, one for all teams, so every viewer sees every one; each
+    with the count of its sightings this viewer may see (sighting_count)."""
+    shown = sightings(viewer).filter(individual=OuterRef("pk"))
+    counted = shown.order_by().values("individual").annotate(n=Count("pk")).values("n")
+    return Individual.objects.annotate(sighting_count=Coalesce(Subquery(counted), 0))
+
+
 # One object, for a view: 404 if there is none, 403 if this viewer may not do the action.
 
 
@@ -291,7 +300,8 @@ def get_individual_for_user(
     request: HttpRequest, pk: int, action: Action = Action.VIEW
 ) -> Individual:
     """Individuals are one catalogue for all teams; the team that named one edits it."""
-    individual = get_object_or_404(Individual.objects.select_related("species", "team"), pk=pk)
+    found = individuals(viewer(request)).select_related("species", "team")
+    individual = get_object_or_404(found, pk=pk)
     if action != Action.VIEW:
         _require(request, action, individual.team_id)
     return individual

@@ -1,4 +1,5 @@
-"""The one set of filters over sightings: the browser, the map, GeoJSON and CSV all use it."""
+"""The filters: one set over sightings for the browser, the map, GeoJSON, CSV and the API;
+and the API's filters over the other things it lists, named as the browser names them."""
 
 from __future__ import annotations
 
@@ -7,12 +8,23 @@ import datetime as dt
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from sightings import access
 from sightings.forms import FitsTheDatabase
-from sightings.models import Country, Individual, Location, Sighting, Species, Team
+from sightings.models import (
+    Country,
+    Deployment,
+    Individual,
+    Location,
+    Media,
+    Sighting,
+    Species,
+    Team,
+)
 
 
 class IdsFilterField(FitsTheDatabase, django_filters.fields.ModelMultipleChoiceField):
@@ -182,3 +194,105 @@ class ReviewFilter(django_filters.FilterSet):
         if value:
             return queryset.order_by("-species__is_sensitive", "classified_at", "pk")
         return queryset
+
+
+# The API's lists (api.py). Each filter is on the field the browser's filter of the same name
+# follows from a sighting; what they may choose is what the viewer may know of.
+
+
+def _teams(field_name: str) -> IdsFilter:
+    return IdsFilter(
+        distinct=False, label=_("Team"), field_name=field_name, queryset=Team.objects.all()
+    )
+
+
+def _countries(field_name: str) -> django_filters.MultipleChoiceFilter:
+    return django_filters.MultipleChoiceFilter(
+        distinct=False, label=_("Country"), field_name=field_name, choices=Country.choices
+    )
+
+
+def _locations(field_name: str) -> IdsFilter:
+    return IdsFilter(
+        distinct=False, label=_("Location"), field_name=field_name,
+        queryset=lambda request: access.locations(access.viewer(request)),
+    )  # fmt: skip
+
+
+class SpeciesFilter(django_filters.FilterSet):
+    scientific_name = django_filters.CharFilter(lookup_expr="iexact")
+    kind = django_filters.MultipleChoiceFilter(distinct=False, choices=Species.Kind.choices)
+
+    class Meta:
+        model = Species
+        fields: list[str] = []
+
+
+class TeamFilter(django_filters.FilterSet):
+    country = _countries("country")
+
+    class Meta:
+        model = Team
+        fields: list[str] = []
+
+
+class LocationFilter(django_filters.FilterSet):
+    team = _teams("team")
+    country = _countries("country")
+
+    class Meta:
+        model = Location
+        fields: list[str] = []
+
+
+class DeploymentFilter(django_filters.FilterSet):
+    team = _teams("location__team")
+    country = _countries("location__country")
+    location = _locations("location")
+
+    class Meta:
+        model = Deployment
+        fields: list[str] = []
+
+
+class MediaFilter(django_filters.FilterSet):
+    team = _teams("deployment__location__team")
+    country = _countries("deployment__location__country")
+    location = _locations("deployment__location")
+    deployment = IdsFilter(
+        distinct=False, label=_("Deployment"),
+        queryset=lambda request: access.shared_deployments(access.viewer(request)),
+    )  # fmt: skip
+    species = IdsFilter(label=_("Species"), queryset=Species.objects.all(), method="filter_species")
+    state = django_filters.MultipleChoiceFilter(distinct=False, choices=Media.State.choices)
+
+    class Meta:
+        model = Media
+        fields: list[str] = []
+
+    @extend_schema_field(OpenApiTypes.INT)  # ids, as the other species filters take
+    def filter_species(self, queryset: QuerySet, name: str, value: list[Species]) -> QuerySet:
+        # By the sightings of the image's event that this viewer may see: another team's
+        # unshared naming of an event must not be learnt by filtering its shared images.
+        if not value:
+            return queryset
+        named = access.sightings(access.viewer(self.request)).filter(
+            event=OuterRef("event"), species__in=value
+        )
+        return queryset.filter(Exists(named))
+
+
+class IndividualFilter(django_filters.FilterSet):
+    """The individuals page's search, and the API's filters of the catalogue."""
+
+    q = django_filters.CharFilter(label=_("Code or name"), max_length=200, method="filter_text")
+    species = IdsFilter(distinct=False, label=_("Species"), queryset=Species.objects.all())
+    team = _teams("team")
+
+    class Meta:
+        model = Individual
+        fields: list[str] = []
+
+    def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        text = value.strip()
+        return queryset.filter(Q(code__icontains=text) | Q(name__icontains=text))

@@ -58,9 +58,10 @@ class MultipleFileField(forms.FileField):
         super().__init__(allow_empty_file=True, **kwargs)
 
     def clean(self, data, initial=None) -> list:
-        if isinstance(data, list | tuple):
+        if isinstance(data, list | tuple) and data:
             return [super(MultipleFileField, self).clean(item, initial) for item in data]
-        return [super().clean(data, initial)]
+        # No file at all (an empty list passes FileField's own check): required.
+        return [super().clean(data or None, initial)]
 
 
 class UploadForm(forms.Form):
@@ -215,10 +216,6 @@ class ReviewForm(forms.Form):
     status = forms.ChoiceField(label=_("Review"), choices=Sighting.Review.choices)
     comment = forms.CharField(label=_("Comment"), max_length=2000, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-
-
-class SearchForm(forms.Form):
-    q = forms.CharField(label=_("Code or name"), max_length=200, required=False)
 
 
 class SharingForm(forms.Form):

@@ -9,6 +9,7 @@ import io
 import logging
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import BinaryIO
@@ -23,7 +24,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from sightings import access, tasks
+from sightings import access, folders, tasks
 from sightings.models import Deployment, Media, SkippedFile, UploadBatch
 
 logger = logging.getLogger(__name__)
@@ -139,6 +140,34 @@ def get_or_create_batch(user, deployment: Deployment, batch_id: int | None) -> U
     if batch_id is None:
         return UploadBatch.objects.create(deployment=deployment, uploaded_by=user)
     return get_object_or_404(UploadBatch, pk=batch_id, deployment=deployment, uploaded_by=user)
+
+
+@dataclass
+class Received:
+    """What one upload request did: its batch, the images it stored, the files it skipped."""
+
+    batch: UploadBatch
+    media_ids: list[int]
+    skipped: list[SkippedFile]
+
+
+def receive(
+    user, deployment: Deployment, files: Iterable[tuple[UploadedFile, str]], batch_id: int | None
+) -> Received:
+    """Add uploaded files (each with its path in the card, or "") to a batch of the user's,
+    new unless batch_id names one, then read the card's folder names: the upload page and
+    the API send files this one way."""
+    batch = get_or_create_batch(user, deployment, batch_id)
+    # What the batch held before: another request adding to the same batch at the same
+    # moment (the same uploader's) may have its files counted here too.
+    media_mark = batch.media.order_by("-pk").values_list("pk", flat=True).first() or 0
+    skipped_mark = batch.skipped_files.order_by("-pk").values_list("pk", flat=True).first() or 0
+    for file, path in files:
+        add_upload(batch, file, path)
+    folders.collect(batch)
+    media = batch.media.filter(pk__gt=media_mark).order_by("pk").values_list("pk", flat=True)
+    skipped = batch.skipped_files.filter(pk__gt=skipped_mark).order_by("pk")
+    return Received(batch, list(media), list(skipped))
 
 
 def add_upload(batch: UploadBatch, upload: UploadedFile, relative_path: str = "") -> None:

@@ -9,8 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import (
     FileResponse,
     Http404,
@@ -40,12 +39,12 @@ from sightings import (
     workers,
 )
 from sightings.access import Action
+from sightings.filters import IndividualFilter
 from sightings.forms import (
     FolderAnswerForm,
     IndividualForm,
     NamingForm,
     RecordTableForm,
-    SearchForm,
     UploadForm,
 )
 from sightings.models import (
@@ -133,10 +132,8 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
     deployment = access.get_deployment_for_user(request, pk, Action.UPLOAD)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        batch = ingest.get_or_create_batch(request.user, deployment, form.cleaned_data["batch"])
-        for file, path in zip(form.cleaned_data["files"], form.cleaned_data["paths"], strict=True):
-            ingest.add_upload(batch, file, path)
-        folders.collect(batch)
+        files = zip(form.cleaned_data["files"], form.cleaned_data["paths"], strict=True)
+        batch = ingest.receive(request.user, deployment, files, form.cleaned_data["batch"]).batch
         url = reverse("sightings:batch_detail", args=[batch.pk])
         if _wants_json(request):
             return JsonResponse({"batch": batch.pk, "url": url})
@@ -591,21 +588,15 @@ def _id_and_version(value: str) -> tuple[int, int]:
 
 @login_required
 def individuals(request: HttpRequest) -> HttpResponse:
-    # Counted from the sightings this viewer may see, as everywhere else.
-    shown = access.sightings(access.viewer(request)).filter(individual=OuterRef("pk"))
-    counted = shown.order_by().values("individual").annotate(n=Count("pk")).values("n")
-    found = Individual.objects.select_related("species", "team").annotate(
-        sighting_count=Coalesce(Subquery(counted), 0)
-    )
-    search = SearchForm(request.GET)
-    if not search.is_valid():
-        found = found.none()
-    elif query := search.cleaned_data["q"]:
-        found = found.filter(Q(code__icontains=query) | Q(name__icontains=query))
+    found = access.individuals(access.viewer(request)).select_related("species", "team")
+    search = IndividualFilter(request.GET, queryset=found.order_by("code"), request=request)
     return render(
         request,
         "sightings/individuals.html",
-        {"individuals": found.order_by("code"), "query": search.data.get("q", "")},
+        {
+            "individuals": search.qs if search.is_valid() else found.none(),
+            "query": request.GET.get("q", ""),
+        },
         status=200 if search.is_valid() else 400,
     )
 

@@ -96,6 +96,14 @@ def test_it_forbids_users_without_the_uploader_role(client, request, cn_deployme
     assert response.status_code == 403
 
 
+def test_a_post_without_files_makes_no_batch(client, alice, cn_deployment):
+    client.force_login(alice)
+    response = client.post(upload_url(cn_deployment), {"batch": ""}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["files"]
+    assert not UploadBatch.objects.exists()
+
+
 def test_it_stores_files_by_hash_and_queues_them(
     client, alice, cn_deployment, django_capture_on_commit_callbacks
 ):
