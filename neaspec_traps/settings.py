@@ -89,6 +89,10 @@ INSTALLED_APPS = [
     "rest_framework",
     # Tokens for scripts that read the API (sightings/api.py); its migration is DRF's own.
     "rest_framework.authtoken",
+    # The API's OpenAPI schema and documentation page (/api/v1/schema/, /api/v1/docs/), with
+    # Swagger UI's files served from here, not from a CDN the CSP would refuse.
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "sightings",
 ]
 
@@ -444,6 +448,24 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # Per user (one token each): counted in the default cache.
     # https://www.django-rest-framework.org/api-guide/throttling/
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["sightings.throttling.PerTokenThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": "2000/hour"},
+    # https://drf-spectacular.readthedocs.io/en/latest/readme.html#installation
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+# https://drf-spectacular.readthedocs.io/en/latest/settings.html
+SPECTACULAR_SETTINGS = {
+    "TITLE": _("NEASPEC camera-trap exchange API"),
+    "DESCRIPTION": _(
+        "The pooled camera-trap records, as the requesting user sees them on the site, and "
+        "uploads of images. Send the header Authorization: Token followed by your token, "
+        "made on /account/tokens/."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    # Separate request and response components, so the upload's file parts are documented
+    # as files:
+    # https://drf-spectacular.readthedocs.io/en/latest/faq.html#filefield-imagefield-is-not-handled-properly-in-the-schema
+    "COMPONENT_SPLIT_REQUEST": True,
 }
