@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib
+import io
 import os
 import subprocess
 import threading
@@ -14,13 +16,25 @@ from urllib.parse import quote
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files import File
 from django.db import connection
 from django.test import Client, RequestFactory
 
 from neaspec_traps import broker
 from neaspec_traps.celery import app as celery_app
+from sightings import classification, ingest, tasks
 from sightings.management.commands.rundev import worker_command
-from sightings.models import Country, Deployment, Location, Membership, Team
+from sightings.models import (
+    Country,
+    Deployment,
+    Individual,
+    Location,
+    Media,
+    Membership,
+    Sighting,
+    Species,
+    Team,
+)
 
 BASE_DIR = Path(__file__).resolve().parents[1]
 # Real test images and exiftool's reading of them, in the repository (tests/data/README.md).
@@ -274,3 +288,75 @@ def wait_until(
             context = context() if callable(context) else context
             pytest.fail(f"Timed out after {timeout} s waiting.\n{context[-4000:]}")
         time.sleep(0.1)
+
+
+# Records of both teams for the API's tests, from real camera-trap images through the real
+# upload, processing and naming code.
+
+STATION_A = CAMTRAPR / "sample_images_species_dir" / "StationA"
+RECONYX = TESTDATA / "camera-trap" / "camtrap-dp-example" / "media"
+
+
+def record(deployment: Deployment, user, path: Path) -> Media:
+    """An image uploaded in a batch of its own, processed and grouped as a worker would."""
+    data = path.read_bytes()
+    batch = deployment.batches.create(uploaded_by=user)
+    media = ingest.add_file(
+        batch, File(io.BytesIO(data), name=path.name), name=path.name, folder="",
+        sha256=hashlib.sha256(data).hexdigest(),
+    )  # fmt: skip
+    tasks.process_media.apply(args=(media.pk,))
+    tasks.group_new_media.apply(args=(media.deployment_id,))
+    media.refresh_from_db()
+    return media
+
+
+def name(media: Media, species: str, user, reviewer=None, individual=None) -> Sighting:
+    """Name the image's sighting as a person; approved by the reviewer, if one is given."""
+    sighting = Sighting.objects.get(event=media.event_id)
+    naming = classification.Naming(Species.objects.get(name_en=species), individual=individual)
+    sighting = classification.classify(sighting, sighting.version, naming, user)
+    if reviewer is not None:
+        classification.review(sighting, "approved", reviewer, sighting.version)
+    return Sighting.objects.get(pk=sighting.pk)
+
+
+@pytest.fixture
+def records(viewers, cn_team, cn_deployment, ru_deployment) -> dict:
+    """The Chinese team's station HC-07 with an approved tiger (so the station is protected),
+    a pending tiger and a pending boar; its station HC-09 with only a pending boar (nothing
+    of it shared); the Russian team's station KP-12 with an approved tiger; and the Chinese
+    team's tiger PT-CN-001, named on the approved sighting."""
+    alice, ru_uploader = viewers["cn-uploader"], viewers["ru-uploader"]
+    hidden = Deployment.objects.create(
+        location=Location.objects.create(
+            team=cn_team, name="HC-09", latitude=43.2311, longitude=130.8127, country=Country.CN
+        ),
+        start_at=dt.datetime(2009, 4, 1, tzinfo=dt.UTC),
+        time_zone="Asia/Shanghai",
+    )
+    individual = Individual.objects.create(
+        species=Species.objects.get(name_en="Amur tiger"), code="PT-CN-001", team=cn_team
+    )
+    pbe, vta = STATION_A / "PBE/StationA__2009-04-", STATION_A / "VTA/StationA__2009-04-"
+    media = {
+        "tiger": record(cn_deployment, alice, Path(f"{pbe}21__00-40-00(1).JPG")),
+        "pending_tiger": record(cn_deployment, alice, Path(f"{pbe}22__20-19-00(1).JPG")),
+        "boar": record(cn_deployment, alice, Path(f"{pbe}23__00-07-00(1).JPG")),
+        "hidden_boar": record(hidden, alice, Path(f"{vta}10__05-07-00(1).JPG")),
+        "ru_tiger": record(ru_deployment, ru_uploader, RECONYX / "20210531082538-RCNX0031.JPG"),
+    }
+    reviewers = {"tiger": viewers["cn-reviewer"], "ru_tiger": viewers["ru-reviewer"]}
+    species = {"boar": "Wild boar", "hidden_boar": "Wild boar"}
+    sightings = {
+        key: name(image, species.get(key, "Amur tiger"), image.batch.uploaded_by,
+                  reviewers.get(key), individual if key == "tiger" else None)
+        for key, image in media.items()
+    }  # fmt: skip
+    return {
+        "users": viewers,
+        "media": media,
+        "sightings": sightings,
+        "individual": individual,
+        "hidden": hidden,
+    }

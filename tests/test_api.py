@@ -3,9 +3,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 
-from sightings.models import Event, Media, Sighting, Species, UploadBatch
+from sightings.models import Event, Individual, Media, Sighting, Species, UploadBatch
 
 UTC = dt.UTC
 ENDPOINTS = ["species", "locations", "deployments", "sightings", "media"]
@@ -153,3 +154,115 @@ def test_the_token_page_needs_a_login(client):
     response = client.get("/account/tokens/")
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
+
+
+# Throttling: each token has its own count.
+
+
+@pytest.fixture
+def three_a_minute(settings):
+    rates = {"DEFAULT_THROTTLE_RATES": {"user": "3/minute"}}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, **rates}
+    cache.clear()  # the counts live in the default cache
+    yield
+    cache.clear()
+
+
+def test_a_token_past_its_rate_is_told_when_to_come_back(client, alice, boris, three_a_minute):
+    mine, theirs = (f"Token {Token.objects.create(user=user).key}" for user in (alice, boris))
+    answers = [client.get("/api/v1/species/", HTTP_AUTHORIZATION=mine) for _ in range(4)]
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
+    assert 0 < int(answers[3]["Retry-After"]) <= 60
+    # Another user's token has a count of its own.
+    assert client.get("/api/v1/species/", HTTP_AUTHORIZATION=theirs).status_code == 200
+
+
+# Teams, individuals and the filters of the other lists.
+
+
+def test_a_member_sees_their_own_team_only(client, alice, ru_team):
+    client.force_login(alice)
+    teams = client.get("/api/v1/teams/").json()["results"]
+    assert teams == [{"id": alice.memberships.get().team_id, "name": "Hunchun", "country": "CN"}]
+    assert client.get(f"/api/v1/teams/{ru_team.pk}/").status_code == 404
+
+
+def test_a_site_admin_sees_every_team_and_filters_them_by_country(client, site_admin, cn_team,
+                                                                  ru_team):  # fmt: skip
+    client.force_login(site_admin)
+    assert ids(client.get("/api/v1/teams/")) == {cn_team.pk, ru_team.pk}
+    assert ids(client.get("/api/v1/teams/?country=RU")) == {ru_team.pk}
+
+
+def test_an_individuals_count_is_of_the_sightings_the_viewer_sees(client, boris, cn_deployment):
+    tiger = Species.objects.get(name_en="Amur tiger")
+    individual = Individual.objects.create(
+        species=tiger, code="PT-CN-001", team=cn_deployment.location.team
+    )
+    day = dt.datetime(2009, 4, 21, 12, tzinfo=UTC)
+    for status in ("approved", "pending"):
+        Sighting.objects.filter(pk=sight(cn_deployment, day, "Amur tiger", status).pk).update(
+            individual=individual
+        )
+    client.force_login(boris)
+    answer = client.get(f"/api/v1/individuals/{individual.pk}/").json()
+    assert (answer["code"], answer["team"], answer["sighting_count"]) == (
+        "PT-CN-001", cn_deployment.location.team_id, 1
+    )  # fmt: skip
+    page = client.get("/individuals/").content.decode()
+    assert '<td class="number">1</td>' in page  # the page counts the same way
+
+
+def test_individuals_are_found_by_code_name_species_and_team(client, alice, cn_team, ru_team):
+    tiger, leopard = (Species.objects.get(name_en=n) for n in ("Amur tiger", "Amur leopard"))
+    cn = Individual.objects.create(species=tiger, code="PT-CN-001", name="Wang", team=cn_team)
+    ru = Individual.objects.create(species=leopard, code="PP-RU-7", team=ru_team)
+    client.force_login(alice)
+    assert ids(client.get("/api/v1/individuals/")) == {cn.pk, ru.pk}
+    assert ids(client.get("/api/v1/individuals/?q=wang")) == {cn.pk}
+    assert ids(client.get(f"/api/v1/individuals/?species={leopard.pk}")) == {ru.pk}
+    assert ids(client.get(f"/api/v1/individuals/?team={ru_team.pk}")) == {ru.pk}
+
+
+def test_the_tiger_is_found_by_its_scientific_name(client, alice):
+    client.force_login(alice)
+    response = client.get("/api/v1/species/?scientific_name=panthera tigris altaica")
+    assert [row["name_en"] for row in response.json()["results"]] == ["Amur tiger"]
+
+
+def test_stations_and_deployments_are_filtered_by_team_and_country(client, alice, pooled):
+    client.force_login(alice)
+    cn, ru = pooled["cn_approved"], pooled["ru_approved"]
+    assert ids(client.get("/api/v1/locations/?country=RU")) == {ru.location_id}
+    assert ids(client.get(f"/api/v1/locations/?team={cn.location.team_id}")) == {cn.location_id}
+    assert ids(client.get("/api/v1/deployments/?country=CN")) == {cn.event.deployment_id}
+    response = client.get(f"/api/v1/deployments/?location={ru.location_id}")
+    assert ids(response) == {ru.event.deployment_id}
+
+
+def test_images_are_filtered_by_the_species_the_viewer_may_see(client, alice, boris, pooled):
+    batch = UploadBatch.objects.create(deployment=pooled["cn_approved"].event.deployment,
+                                       uploaded_by=alice)  # fmt: skip
+    image = Media.objects.create(
+        batch=batch, deployment=batch.deployment, event=pooled["cn_approved"].event,
+        sha256="b" * 64, file="x.jpg", original_name="x.jpg", file_size=1, state="processed",
+    )  # fmt: skip
+    # A pending sighting of a leopard on the same event: only the team knows of it.
+    leopard = Species.objects.get(name_en="Amur leopard")
+    Sighting.objects.create(event=image.event, species=leopard, review_status="pending",
+                            **image.event.placement())  # fmt: skip
+    boar = pooled["cn_approved"].species_id
+    for user, found in ((alice, {image.pk}), (boris, set())):
+        client.force_login(user)
+        assert ids(client.get(f"/api/v1/media/?species={leopard.pk}")) == found
+        assert ids(client.get(f"/api/v1/media/?species={boar}")) == {image.pk}
+
+
+def test_an_id_past_64_bits_is_not_found(client, alice):
+    client.force_login(alice)
+    assert client.get(f"/api/v1/sightings/{10**20}/").status_code == 404
+
+
+def test_the_token_page_links_to_the_documentation(client, boris):
+    client.force_login(boris)
+    assert b'href="/api/v1/docs/"' in client.get("/account/tokens/").content
