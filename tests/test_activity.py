@@ -1,4 +1,4 @@
-"""Daily activity: overlap's estimators against the R package's own numbers.
+"""Daily activity: overlap's estimators against the R package's own numbers, and the page.
 
 The reference values are what R printed, copied in tests/data/activity/overlap/SOURCE.txt.
 """
@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import math
+import xml.etree.ElementTree as ET
+import zoneinfo
 
 import pytest
+from PIL import Image
 
 from sightings import activity, sun
+from sightings.models import Event, Sighting, Species
 
 from .conftest import TESTDATA
 
@@ -137,3 +142,207 @@ def test_clock_minutes_as_radians_and_hours():
     assert [activity.clock_radians(m) for m in (0, 360, 720)] == [0, math.pi / 2, math.pi]
     times = [activity.clock_radians(m) for m in (0, 59, 60, 1439)]
     assert activity.hourly_counts(times) == [2, 1] + [0] * 21 + [1]
+
+
+# The page, its downloads, and who sees what.
+
+LEOPARD, BOAR = "Amur leopard", "Wild boar"
+# Local clock times (hour, minute) at each team's station.
+CN_TIMES = [(20, 10), (22, 40), (23, 55), (1, 30), (3, 5), (4, 45), (21, 0)]
+RU_TIMES = [(19, 30), (21, 15), (0, 20), (2, 50), (5, 10), (18, 40)]
+
+
+def species(name: str) -> Species:
+    return Species.objects.get(name_en=name)
+
+
+def sight(deployment, day: dt.date, hour: int, minute: int, name=LEOPARD, **fields) -> Sighting:
+    """An independent, approved sighting at this local time of the deployment's clock."""
+    zone = zoneinfo.ZoneInfo(deployment.time_zone)
+    when = dt.datetime.combine(day, dt.time(hour, minute, 30), zone).astimezone(dt.UTC)
+    event = Event.objects.create(deployment=deployment, start_at=when, end_at=when)
+    fields = {"review_status": "approved", "is_independent": True, **fields}
+    return Sighting.objects.create(
+        event=event, species=species(name), **event.placement(), **fields
+    )
+
+
+def minutes(times: list[tuple[int, int]]) -> list[float]:
+    return [activity.clock_radians(h * 60 + m) for h, m in times]
+
+
+@pytest.fixture
+def leopards(cn_deployment, ru_deployment) -> dict:
+    """Approved leopards on both sides, and one CN leopard still waiting for review."""
+    for n, (hour, minute) in enumerate(CN_TIMES):
+        sight(cn_deployment, dt.date(2009, 4, 10 + n), hour, minute)
+    for n, (hour, minute) in enumerate(RU_TIMES):
+        sight(ru_deployment, dt.date(2021, 5, 10 + n), hour, minute)
+    pending = sight(cn_deployment, dt.date(2009, 5, 2), 12, 0, review_status="pending")
+    return {"pending": pending}
+
+
+def query(**extra) -> dict:
+    return {"species": species(LEOPARD).pk, **extra}
+
+
+def countries() -> dict:
+    return query(compare="countries", country=["CN", "RU"])
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/analysis/activity/", "/analysis/activity/chart.svg", "/analysis/activity/times.csv"],
+)
+def test_anonymous_visitors_are_sent_to_log_in(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_the_page_says_what_to_choose_first(client, alice):
+    client.force_login(alice)
+    response = client.get("/analysis/activity/")
+    assert response.status_code == 200
+    assert "Choose a species in the filters, or two species to compare." in response.text
+
+
+def test_one_species_draws_its_own_teams_and_shared_detections(client, alice, leopards):
+    client.force_login(alice)
+    response = client.get("/analysis/activity/", query())
+    assert response.status_code == 200
+    # Alice's team's pending leopard counts for her: 7 + 6 approved and 1 pending.
+    assert "14 independent detections" in response.text
+    assert response.text.count("<svg xmlns=") == 1
+
+
+def test_boris_curve_does_not_change_with_a_pending_cn_sighting(client, alice, boris, leopards):
+    client.force_login(boris)
+    with_pending = client.get("/analysis/activity/chart.svg", query(chart="0")).content
+    client.force_login(alice)
+    alices = client.get("/analysis/activity/chart.svg", query(chart="0")).content
+    Sighting.objects.filter(pk=leopards["pending"].pk).delete()
+    assert client.get("/analysis/activity/chart.svg", query(chart="0")).content != alices
+    client.force_login(boris)
+    assert client.get("/analysis/activity/chart.svg", query(chart="0")).content == with_pending
+    assert b"13 independent detections" in with_pending
+
+
+def test_only_independent_detections_count(client, boris, cn_deployment, leopards):
+    sight(cn_deployment, dt.date(2009, 5, 20), 13, 0, is_independent=False)
+    client.force_login(boris)
+    assert "13 independent detections" in client.get("/analysis/activity/", query()).text
+
+
+def test_china_and_russia_overlap_with_the_estimator_named(client, boris, leopards):
+    client.force_login(boris)
+    response = client.get("/analysis/activity/", countries())
+    assert response.status_code == 200
+    expected = activity.overlap(minutes(CN_TIMES), minutes(RU_TIMES))
+    assert expected.estimator == "Dhat1"  # 6 and 7 detections: far fewer than 75
+    assert f"<strong>{expected.value:.2f}</strong> (estimator Dhat1)" in response.text
+    assert "Amur leopard in China" in response.text and "Amur leopard in Russia" in response.text
+    assert response.text.count("<svg xmlns=") == 3  # the overlap, and each country's
+
+
+def test_two_species_overlap(client, alice, cn_deployment, leopards):
+    for n, (hour, minute) in enumerate([(9, 0), (11, 30), (14, 15), (16, 45)]):
+        sight(cn_deployment, dt.date(2009, 4, 20 + n), hour, minute, name=BOAR)
+    client.force_login(alice)
+    response = client.get(
+        "/analysis/activity/", {"species": [species(LEOPARD).pk, species(BOAR).pk]}
+    )
+    assert "Activity overlap: Amur leopard and Wild boar" in response.text
+    assert "4 independent detections" in response.text
+
+
+def test_only_one_country_with_detections_is_said(client, boris, ru_deployment):
+    for hour in (1, 3, 22):
+        sight(ru_deployment, dt.date(2021, 6, hour), hour, 0)
+    client.force_login(boris)
+    response = client.get("/analysis/activity/", countries())
+    assert "No independent detections of Amur leopard in China match these filters." in (
+        response.text
+    )
+    assert "Only Amur leopard in Russia can be drawn here" in response.text
+    assert response.text.count("<svg xmlns=") == 1
+
+
+def test_more_than_two_species_are_refused_kindly(client, alice, leopards):
+    client.force_login(alice)
+    chosen = [s.pk for s in Species.objects.filter(name_en__in=[LEOPARD, BOAR, "Sika deer"])]
+    response = client.get("/analysis/activity/", {"species": chosen})
+    assert response.status_code == 200
+    assert "Choose at most two species to compare." in response.text
+
+
+def test_the_svg_download_is_an_svg_document(client, boris, leopards):
+    client.force_login(boris)
+    response = client.get("/analysis/activity/chart.svg", countries() | {"chart": "overlap"})
+    assert response["Content-Type"] == "image/svg+xml"
+    assert 'filename="activity-overlap.svg"' in response["Content-Disposition"]
+    root = ET.fromstring(response.content)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    title = root.find("{http://www.w3.org/2000/svg}title").text
+    assert title == "Activity overlap: Amur leopard in China and Amur leopard in Russia"
+
+
+def test_the_png_download_is_a_png_image(client, boris, leopards):
+    client.force_login(boris)
+    response = client.get("/analysis/activity/chart.png", countries() | {"chart": "1"})
+    assert response["Content-Type"] == "image/png"
+    image = Image.open(io.BytesIO(response.content))
+    assert (image.format, image.size) == ("PNG", (1600, 960))
+
+
+def test_the_times_download_lists_each_detection(client, boris, leopards):
+    client.force_login(boris)
+    response = client.get("/analysis/activity/times.csv", countries())
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0] == [
+        "group", "sighting_id", "species", "country", "local_date", "local_time",
+        "clock_time_radians",
+    ]  # fmt: skip
+    assert len(rows) == 1 + len(CN_TIMES) + len(RU_TIMES)
+    first = rows[1]
+    assert first[0] == "Amur leopard in China" and first[2] == "Panthera pardus orientalis"
+    assert (first[5], float(first[6])) == ("20:10", activity.clock_radians(20 * 60 + 10))
+
+
+def test_sun_time_uses_only_the_place_the_viewer_may_know(client, boris, cn_deployment, leopards):
+    cn_deployment.location.has_sensitive_species = True
+    cn_deployment.location.save()
+    client.force_login(boris)
+    page = client.get("/analysis/activity/", countries() | {"time": "sun"})
+    assert page.status_code == 200
+    assert "sunrise at 6:00, sunset at 18:00" in page.text
+    response = client.get("/analysis/activity/times.csv", countries() | {"time": "sun"})
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert all(0 <= float(row["sun_time_radians"]) < 2 * math.pi for row in rows)
+    for exact in ("43.0853", "130.9564"):  # the protected CN station
+        assert exact not in page.text and exact not in text
+
+
+@pytest.mark.parametrize(
+    "url,params",
+    [
+        ("/analysis/activity/", {"species": "leopard"}),
+        ("/analysis/activity/", {"compare": "everything"}),
+        ("/analysis/activity/", {"time": "moon"}),
+        ("/analysis/activity/", {"date_from": "yesterday"}),
+        ("/analysis/activity/", {"species": str(2**70)}),
+        ("/analysis/activity/chart.svg", {"species": "x", "chart": "0"}),
+        ("/analysis/activity/chart.png", {"time": "moon", "chart": "0"}),
+        ("/analysis/activity/times.csv", {"country": "XX"}),
+    ],
+)
+def test_bad_queries_are_answered_400(client, alice, leopards, url, params):
+    client.force_login(alice)
+    assert client.get(url, params).status_code == 400
+
+
+def test_a_chart_that_is_not_drawn_is_404(client, alice, leopards):
+    client.force_login(alice)
+    assert client.get("/analysis/activity/chart.svg", query(chart="overlap")).status_code == 404
+    assert client.get("/analysis/activity/chart.png", query(chart="../x")).status_code == 404
