@@ -108,7 +108,7 @@ def _axes(chart: Chart, scale: Scale) -> list[Shape]:
                            anchor="middle"))  # fmt: skip
     for n in range(int(scale.top / step) + 1):
         ticks += [(x(0) - 5, y(n * step)), (x(0), y(n * step))]
-        label = number_format(n * step, decimal_pos=decimals)
+        label = number_format(round(n * step, decimals), decimal_pos=decimals)
         drawn.append(Shape("text", ((x(0) - 8, y(n * step) + 4),), MUTED, text=label,
                            anchor="end"))  # fmt: skip
     drawn.append(Shape("segments", tuple(ticks), INK))

@@ -240,7 +240,9 @@ def _overlap_chart(
         "Coefficient of overlapping %(estimator)s = %(value)s · independent detections: "
         "%(a)s / %(b)s"
     ) % {
-        "estimator": overlap.estimator, "value": number_format(overlap.value, 2),
+        "estimator": overlap.estimator,
+        # Rounded as camtrapR shows it (round(, 2)); number_format alone would cut.
+        "value": number_format(round(overlap.value, 2), 2),
         "a": number_format(len(a.times), force_grouping=True),
         "b": number_format(len(b.times), force_grouping=True),
     }  # fmt: skip

@@ -149,7 +149,7 @@ def test_clock_minutes_as_radians_and_hours():
 LEOPARD, BOAR = "Amur leopard", "Wild boar"
 # Local clock times (hour, minute) at each team's station.
 CN_TIMES = [(20, 10), (22, 40), (23, 55), (1, 30), (3, 5), (4, 45), (21, 0)]
-RU_TIMES = [(19, 30), (21, 15), (0, 20), (2, 50), (5, 10), (18, 40)]
+RU_TIMES = [(19, 30), (21, 15), (0, 20), (2, 50), (5, 10), (18, 10)]
 
 
 def species(name: str) -> Species:
@@ -241,6 +241,8 @@ def test_china_and_russia_overlap_with_the_estimator_named(client, boris, leopar
     expected = activity.overlap(minutes(CN_TIMES), minutes(RU_TIMES))
     assert expected.estimator == "Dhat1"  # 6 and 7 detections: far fewer than 75
     assert f"<strong>{expected.value:.2f}</strong> (estimator Dhat1)" in response.text
+    # In the chart too, rounded (0.788…: 0.79), not cut as number_format alone would.
+    assert f"Coefficient of overlapping Dhat1 = {expected.value:.2f}" in response.text
     assert "Amur leopard in China" in response.text and "Amur leopard in Russia" in response.text
     assert response.text.count("<svg xmlns=") == 3  # the overlap, and each country's
 
