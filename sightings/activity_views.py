@@ -152,7 +152,12 @@ def _sun_time(
     local = dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=minute)
     utc = observed_at.astimezone(dt.UTC).replace(tzinfo=None, second=0, microsecond=0)
     offset_hours = (local - utc).total_seconds() / 3600
-    return activity.sun_time(clock, day, offset_hours, place.latitude, place.longitude)
+    sun = activity.sun_time(clock, day, offset_hours, place.latitude, place.longitude)
+    if sun is None:
+        return None
+    # Kept to the minute, as clock times are: no finer than the data, and a density then
+    # costs at most 1,440 kernels a point (activity.density), however many detections.
+    return activity.clock_radians(round(sun / activity.TWO_PI * 1440) % 1440)
 
 
 def _analyse(groups: list[Group], sun: bool) -> Analysis:

@@ -326,6 +326,18 @@ def test_sun_time_uses_only_the_place_the_viewer_may_know(client, boris, cn_depl
         assert exact not in page.text and exact not in text
 
 
+def test_sun_time_is_each_days_at_the_station_to_the_minute(client, alice, leopards):
+    client.force_login(alice)
+    response = client.get("/analysis/activity/times.csv", countries() | {"time": "sun"})
+    first = next(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert (first["local_date"], first["local_time"]) == ("2009-04-10", "20:10")
+    # HC-07 (43.0853°N 130.9564°E) keeps Beijing time, UTC+8; alice's own station: exact.
+    clock = activity.clock_radians(20 * 60 + 10)
+    exact = activity.sun_time(clock, dt.date(2009, 4, 10), 8, 43.0853, 130.9564)
+    minute = round(exact / (2 * math.pi) * 1440)
+    assert float(first["sun_time_radians"]) == activity.clock_radians(minute)
+
+
 @pytest.mark.parametrize(
     "url,params",
     [
