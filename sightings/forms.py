@@ -326,3 +326,25 @@ class DeploymentForm(forms.ModelForm):
         if start and end and end <= start:
             self.add_error("end_at", _("The end must come after the start."))
         return cleaned
+
+
+class ActivityForm(forms.Form):
+    """What the activity page compares, beside the browser's filters (filters.py), in the
+    same form: its fields name that form (form="filters") from outside it. DEFAULTS fill in
+    what a query leaves out."""
+
+    COMPARE = [
+        ("species", _("Species with species")),
+        ("countries", _("One species, country with country")),
+    ]
+    TIME = [("clock", _("Clock time")), ("sun", _("Sun time"))]
+    DEFAULTS = {"compare": "species", "time": "clock"}
+
+    compare = forms.ChoiceField(
+        label=_("Compare"), choices=COMPARE,
+        widget=forms.RadioSelect(attrs={"form": "filters"}),
+    )  # fmt: skip
+    time = forms.ChoiceField(
+        label=_("Time of day as"), choices=TIME,
+        widget=forms.RadioSelect(attrs={"form": "filters"}),
+    )  # fmt: skip

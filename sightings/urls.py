@@ -1,6 +1,15 @@
 from django.urls import path, re_path
 
-from sightings import api, browsing, camtrapdp_views, resumable, reviewing, teams, views
+from sightings import (
+    activity_views,
+    api,
+    browsing,
+    camtrapdp_views,
+    resumable,
+    reviewing,
+    teams,
+    views,
+)
 
 app_name = "sightings"
 
@@ -46,6 +55,13 @@ urlpatterns = [
     ),
     path("map/", browsing.map_page, name="map_page"),
     path("map.geojson", browsing.geojson, name="geojson"),
+    path("analysis/activity/", activity_views.activity_page, name="activity_page"),
+    re_path(
+        r"^analysis/activity/chart\.(?P<kind>svg|png)$",
+        activity_views.activity_figure,
+        name="activity_figure",
+    ),
+    path("analysis/activity/times.csv", activity_views.activity_times, name="activity_times"),
     path("sightings/<int:pk>/", browsing.sighting_detail, name="sighting_detail"),
     path("sightings/<int:pk>/review/", browsing.review_sighting, name="review_sighting"),
     path("review/", reviewing.queue, name="review_queue"),

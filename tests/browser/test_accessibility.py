@@ -29,7 +29,9 @@ def pages(exchange: dict) -> dict[str, list[str]]:
             "/sightings/?species=" + str(exchange["named"].species_id), "/map/",
             "/individuals/", f"/individuals/{exchange['individual'].pk}/",
             f"/individuals/{exchange['individual'].pk}/edit/", "/individuals/new/",
-            "/record-table/", "/no/such/page/",
+            "/record-table/", "/analysis/activity/",
+            "/analysis/activity/?species=" + str(exchange["named"].species_id),
+            "/no/such/page/",
         ],
         # A reviewer of the other team: the upload page is not his (403).
         "boris": [f"/deployments/{ru[0].deployment_id}/upload/"],
