@@ -7,8 +7,8 @@ from access.places(), so a protected station reaches other teams on the grid, wi
 coordinateUncertainty and the package's coordinatePrecision saying so.
 
 The tables are written a row at a time from .iterator() into files in a temporary folder,
-validated there as sightings/camtrap_dp/VALIDATION.md says (the profile with jsonschema,
-the tables with frictionless), and only then zipped: an invalid package is never made.
+validated there (camtrapdp_validation.py: the profile with jsonschema, the tables with
+frictionless, the keys on disk), and only then zipped: an invalid package is never made.
 
 Choices the standard leaves to us:
 - observations: one event-based observation per sighting (observationID = our sighting
@@ -42,7 +42,6 @@ import zipfile
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 from django.conf import settings
@@ -53,6 +52,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sightings import access
+from sightings.camtrapdp_validation import TABLES, schema, validate
 from sightings.filters import SightingFilter
 from sightings.models import (
     FORMAT_TYPES,
@@ -67,13 +67,6 @@ from sightings.models import (
 VERSION = "1.0.2"
 BASE_URL = f"https://raw.githubusercontent.com/tdwg/camtrap-dp/{VERSION}"
 PROFILE_URL = f"{BASE_URL}/camtrap-dp-profile.json"
-TABLES = ("deployments", "media", "observations")
-SCHEMAS = Path(__file__).resolve().parent / "camtrap_dp"
-EXTERNAL_REFS = {
-    "https://specs.frictionlessdata.io/schemas/data-package.json":
-        "external-refs/specs.frictionlessdata.io_schemas_data-package.json",
-    "http://json.schemastore.org/geojson.json": "external-refs/json.schemastore.org_geojson.json",
-}  # fmt: skip
 CHUNK = 5_000
 METRES_PER_DEGREE = 111_320  # of latitude, and of longitude at the equator (the most)
 
@@ -94,14 +87,6 @@ class BadFilters(Exception):
 
 class NothingToExport(Exception):
     pass
-
-
-class InvalidPackage(Exception):
-    """The package does not validate: a bug in this module, never a download."""
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("Camtrap DP export does not validate:\n" + "\n".join(errors[:50]))
-        self.errors = errors
 
 
 def filtered(viewer: access.Viewer, query: str) -> QuerySet[Sighting]:
@@ -198,7 +183,7 @@ class _table:
 
     def __init__(self, folder: Path, name: str) -> None:
         self.file = open(folder / f"{name}.csv", "w", newline="", encoding="utf-8")  # noqa: SIM115
-        self.columns = [column["name"] for column in _schema(name)["fields"]]
+        self.columns = [column["name"] for column in schema(name)["fields"]]
         self.writer = csv.writer(self.file)
         self.writer.writerow(self.columns)
 
@@ -460,55 +445,6 @@ def _people() -> dict[int, str]:
     """Who named sightings, as the history on a sighting's page names them."""
     rows = get_user_model().objects.values_list("pk", "first_name", "last_name", "username")
     return {pk: f"{first} {last}".strip() or name for pk, first, last, name in rows}
-
-
-# Validation, offline, as sightings/camtrap_dp/VALIDATION.md says.
-
-
-@cache
-def _schema(name: str) -> dict:
-    return json.loads((SCHEMAS / f"{name}-table-schema.json").read_text(encoding="utf-8"))
-
-
-@cache
-def _profile_validator():
-    import jsonschema
-    from referencing import Registry, Resource
-
-    registry = Registry().with_resources(
-        (url, Resource.from_contents(json.loads((SCHEMAS / path).read_text(encoding="utf-8"))))
-        for url, path in EXTERNAL_REFS.items()
-    )
-    profile = json.loads((SCHEMAS / "camtrap-dp-profile.json").read_text(encoding="utf-8"))
-    return jsonschema.Draft4Validator(
-        profile, registry=registry, format_checker=jsonschema.FormatChecker()
-    )
-
-
-def validate(folder: Path) -> None:
-    """Raise InvalidPackage unless the package in this folder validates: its descriptor
-    against the Camtrap DP profile, its tables against the table schemas (types, formats,
-    enums, patterns, required fields, primary and foreign keys)."""
-    import frictionless
-
-    descriptor = json.loads((Path(folder) / "datapackage.json").read_text(encoding="utf-8"))
-    errors = [
-        f"datapackage.json {'/'.join(map(str, error.absolute_path))}: {error.message}"
-        for error in _profile_validator().iter_errors(descriptor)
-    ]
-    local = {**descriptor, "profile": "data-package"}
-    local["resources"] = [
-        {**resource, "schema": _schema(resource["name"]), "profile": "tabular-data-resource"}
-        if resource["name"] in TABLES
-        else resource
-        for resource in descriptor["resources"]
-    ]
-    report = frictionless.Package(local, basepath=str(folder)).validate()
-    errors += [f"package: {error.message}" for error in report.errors]
-    for task in report.tasks:
-        errors += [f"{task.name}: {error.message}" for error in task.errors]
-    if errors:
-        raise InvalidPackage(errors)
 
 
 # Packages built by a worker (tasks.build_export), for sets too large to wait for.

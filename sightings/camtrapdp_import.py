@@ -1,6 +1,6 @@
 """Import a Camtrap DP 1.0.2 package (a folder or a zip) into one team's data.
 
-The package is validated first with the export's validator (camtrapdp_export.validate);
+The package is validated first with the export's validator (camtrapdp_validation.validate);
 one that does not validate is refused with its errors and nothing is written. Then, in one
 transaction:
 - locations by locationName (the team's stations are unique by name), coordinates from
@@ -32,7 +32,7 @@ from pathlib import Path
 from django.core.files import File
 from django.db import transaction
 
-from sightings import camtrapdp_export, independence, ingest, protection
+from sightings import camtrapdp_validation, independence, ingest, protection
 from sightings.models import (
     Deployment,
     Event,
@@ -45,7 +45,7 @@ from sightings.models import (
     UploadBatch,
 )
 
-InvalidPackage = camtrapdp_export.InvalidPackage
+InvalidPackage = camtrapdp_validation.InvalidPackage
 SEXES = {"female", "male", "unknown"}
 LIFE_STAGES = {choice.value for choice in Sighting.LifeStage}
 
@@ -81,7 +81,7 @@ def _unzip(path: Path, folder: Path) -> None:
 
 
 def _import_folder(folder: Path, team: Team, user) -> Result:
-    camtrapdp_export.validate(folder)
+    camtrapdp_validation.validate(folder)
     descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
     importer = _Importer(folder, descriptor, team, user)
     with transaction.atomic():

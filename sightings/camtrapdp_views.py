@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from sightings import access, camtrapdp_export, tasks
+from sightings import access, camtrapdp_export, camtrapdp_validation, tasks
 from sightings.models import ExportJob
 
 FILENAME = "camtrap-dp.zip"
@@ -44,7 +44,7 @@ def export(request: HttpRequest) -> HttpResponse:
     except camtrapdp_export.NothingToExport:
         messages.info(request, _("Nothing to export: no sighting found has a located station."))
         return redirect(f"{reverse('sightings:browse')}?{query}")
-    except camtrapdp_export.InvalidPackage:
+    except camtrapdp_validation.InvalidPackage:
         # A bug of ours, never a download: the reasons go to the log, the user is told.
         logger.exception("Camtrap DP export for %s does not validate", request.user)
         return render(request, "sightings/export_failed.html", status=500)

@@ -16,7 +16,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from sightings import access, camtrapdp_export, classification
+from sightings import access, camtrapdp_export, camtrapdp_validation, classification
 from sightings.models import (
     Event,
     ExportJob,
@@ -236,12 +236,12 @@ def test_an_invalid_package_is_refused(world, alice, tmp_path):
         package.extractall(folder)
     text = (folder / "observations.csv").read_text()
     (folder / "observations.csv").write_text(text.replace(",animal,", ",tiger,", 1))
-    with pytest.raises(camtrapdp_export.InvalidPackage, match="observationType|constraint"):
-        camtrapdp_export.validate(folder)
+    with pytest.raises(camtrapdp_validation.InvalidPackage, match="observationType|constraint"):
+        camtrapdp_validation.validate(folder)
 
 
 def test_the_official_example_validates():
-    camtrapdp_export.validate(TESTDATA / "camera-trap" / "camtrap-dp-example")
+    camtrapdp_validation.validate(TESTDATA / "camera-trap" / "camtrap-dp-example")
 
 
 def test_the_command_exports_as_a_user_or_as_the_site(world, tmp_path):
