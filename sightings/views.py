@@ -9,8 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import (
     FileResponse,
     Http404,
@@ -30,6 +29,7 @@ from django.views.decorators.http import require_POST
 from sightings import (
     access,
     classification,
+    crossborder,
     derivatives,
     exif,
     exports,
@@ -591,44 +591,51 @@ def _id_and_version(value: str) -> tuple[int, int]:
 
 @login_required
 def individuals(request: HttpRequest) -> HttpResponse:
+    viewer = access.viewer(request)
     # Counted from the sightings this viewer may see, as everywhere else.
-    shown = access.sightings(access.viewer(request)).filter(individual=OuterRef("pk"))
-    counted = shown.order_by().values("individual").annotate(n=Count("pk")).values("n")
-    found = Individual.objects.select_related("species", "team").annotate(
-        sighting_count=Coalesce(Subquery(counted), 0)
-    )
+    found = crossborder.with_counts(Individual.objects.select_related("species", "team"), viewer)
+    cross_border = request.GET.get("show") == "cross-border"
+    if cross_border:
+        found = found.filter(country_count__gte=2)
     search = SearchForm(request.GET)
     if not search.is_valid():
         found = found.none()
     elif query := search.cleaned_data["q"]:
         found = found.filter(Q(code__icontains=query) | Q(name__icontains=query))
-    return render(
-        request,
-        "sightings/individuals.html",
-        {"individuals": found.order_by("code"), "query": search.data.get("q", "")},
-        status=200 if search.is_valid() else 400,
-    )
+    found = list(found.order_by("code"))
+    countries = crossborder.countries_of([individual.pk for individual in found], viewer)
+    for individual in found:
+        individual.country_names = countries.get(individual.pk, [])
+    context = {
+        "individuals": found,
+        "query": search.data.get("q", ""),
+        "cross_border": cross_border,
+    }
+    status = 200 if search.is_valid() else 400
+    return render(request, "sightings/individuals.html", context, status=status)
 
 
 @login_required
 def individual_detail(request: HttpRequest, pk: int) -> HttpResponse:
     individual = access.get_individual_for_user(request, pk)
     viewer = access.viewer(request)
-    sightings = list(
-        access.sightings(viewer)
-        .filter(individual=individual)
-        .select_related("event__deployment__location__team", "species")
-        .order_by("event__start_at")
-    )
+    sightings = crossborder.detections(individual, viewer)
+    stations = crossborder.stations(sightings, viewer)
     references = access.media(viewer).filter(pk__in=individual.reference_media.values("pk"))
     context = {
         "individual": individual,
         "sightings": sightings,
-        "first_seen": sightings[0].event.start_at if sightings else None,
+        "days": crossborder.by_day(sightings),
+        "marks": crossborder.marks(sightings),
+        "stations": stations,
+        "mapped": any(station.place.latitude is not None for station in stations),
+        "recorded_by": crossborder.recorded_by(sightings),
+        "first_seen": sightings[0].observed_at if sightings else None,
         "last_seen": sightings[-1].event.end_at if sightings else None,
-        "countries": sorted({s.event.deployment.location.get_country_display() for s in sightings}),
         "can_edit": viewer.may(Action.NAME, individual.team_id),
         "references": references,
+        "tile_url": settings.MAP_TILE_URL,
+        "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
     }
     return render(request, "sightings/individual_detail.html", context)
 
