@@ -197,10 +197,13 @@ def note_approval(sighting_id: int) -> IndividualCountry | None:
     known = set(individual.countries.values_list("country", flat=True))
     if country in known:
         return None
-    approved = set(_approved(individual).values_list("location__country", flat=True))
-    _record_quietly(individual, approved - known - {country})
+    earlier = _approved(individual).exclude(pk=sighting_id)
+    approved = set(earlier.values_list("location__country", flat=True))
+    _record_quietly(individual, approved - known)
+    if country in approved:
+        return None  # approved here before, through no review: no news
     record = _record(individual, country)
-    if (approved | known) - {country}:
+    if known | approved:
         _tell(record)
     return record
 
@@ -277,9 +280,9 @@ def _body(record: IndividualCountry) -> str:
     individual = record.individual
     url = reverse("sightings:individual_detail", args=[individual.pk])
     return "\n".join([
-        _("%(code)s (%(species)s), named by %(team)s, was recorded in %(country)s for the "
+        _("%(code)s (%(species)s, named by %(team)s) was recorded in %(country)s for the "
           "first time, on %(date)s.") % {
-            "code": individual.code, "species": individual.species.label(),
+            "code": individual.code, "species": individual.species.common_name,
             "team": individual.team.name, "country": record.get_country_display(),
             "date": record.observed_on.isoformat(),
         },

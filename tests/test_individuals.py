@@ -6,11 +6,13 @@ for the Russian team, Charlie has no team; Li reviews for the Chinese team."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import re
 import threading
 import time
 
 import pytest
+from django.apps import apps as django_apps
 from django.core import mail
 from django.db import connection, transaction
 
@@ -278,8 +280,8 @@ def test_each_notice_is_e_mailed_once_to_those_who_want_it(
     message = mail.outbox[0]
     assert message.subject == "NEASPEC camera-trap exchange: PT-CN-001 recorded in China"
     assert message.body.startswith(
-        "PT-CN-001 (Amur tiger (Panthera tigris altaica)), named by Hunchun, was recorded in "
-        "China for the first time, on 2009-04-21.\n"
+        "PT-CN-001 (Amur tiger, named by Hunchun) was recorded in China for the first time, "
+        "on 2009-04-21.\n"
     )
     assert f"/individuals/{tiger.pk}/" in message.body
     assert "HC-07" not in message.body and HC07[0] not in message.body
@@ -296,12 +298,24 @@ def test_the_notice_tells_the_other_team_nothing_of_the_station(
     page = client.get("/").content.decode()
     assert re.search(r'id="notifications-link".*?<span class="count"[^>]*>1</span>', page, re.S)
     page = client.get("/account/notifications/").content.decode()
-    assert "was recorded in China for the first time, on 2009-04-21." in page
+    assert (
+        "PT-CN-001 (Amur tiger, named by Hunchun) was recorded in China for the first time, on "
+        "2009-04-21." in page
+    )
     assert f'href="/individuals/{tiger.pk}/"' in page and "New" in page
     assert "HC-07" not in page and HC07[0] not in page and HC07_CELL[0] not in page
     # Seen once shown: the count is gone, the notice stays.
     page = client.get("/account/notifications/").content.decode()
     assert "was recorded in China" in page and '<span class="count"' not in page
+
+
+def test_each_person_can_turn_the_e_mails_off(client, boris):
+    client.force_login(boris)
+    page = client.get("/account/notifications/").content.decode()
+    assert re.search(r'name="cross_border"[^>]*checked', page)
+    client.post("/account/notifications/", {"review_digest": "on"})
+    settings = NotificationSettings.objects.get(user=boris)
+    assert (settings.review_digest, settings.cross_border) == (True, False)
 
 
 def test_an_embargoed_sighting_is_told_only_to_its_own_team(
@@ -322,6 +336,24 @@ def test_an_e_mail_whose_task_was_lost_is_sent_again_by_the_sweep(
     CrossBorderNotice.objects.filter(user=people["boris"]).update(sent_at=None)
     assert send_lost_work()["cross-border e-mails"] == 1
     assert CrossBorderNotice.objects.get(user=people["boris"]).sent_at is not None
+
+
+def test_countries_approved_without_review_are_no_news(client, people, tiger, seen):
+    # Both countries were approved by direct edits (an import, the shell), never reviewed.
+    approve(client, people["li"], seen["cn_pending"])
+    assert set(tiger.countries.values_list("country", flat=True)) == {"CN", "RU"}
+    assert told() == set()
+
+
+def test_the_migration_records_the_countries_known_before_it(people, tiger, seen):
+    migration = importlib.import_module("sightings.migrations.0020_cross_border")
+    migration.record_known_countries(django_apps, None)
+    found = tiger.countries.values_list("country", "sighting", "observed_on")
+    assert set(found) == {
+        ("CN", seen["cn"].pk, dt.date(2009, 4, 21)),
+        ("RU", seen["ru"].pk, dt.date(2021, 4, 12)),  # 20:00 UTC is the next day in Vladivostok
+    }
+    assert told() == set()
 
 
 @pytest.mark.django_db(transaction=True)
