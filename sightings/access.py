@@ -219,12 +219,28 @@ def teams(viewer: Viewer, action: Action) -> QuerySet[Team]:
     return Team.objects.filter(pk__in=viewer.teams(action))
 
 
+def individual_sightings(viewer: Viewer) -> QuerySet[Sighting]:
+    """The sightings naming an individual this viewer may see, less the rejected ones: a
+    reviewer who rejected one said the animal was not (or not surely) that individual."""
+    return (
+        sightings(viewer)
+        .filter(individual__isnull=False)
+        .exclude(review_status=Sighting.Review.REJECTED)
+    )
+
+
 def individuals(viewer: Viewer) -> QuerySet[Individual]:
     """The catalogue of individuals, one for all teams, so every viewer sees every one; each
-    with the count of its sightings this viewer may see (sighting_count)."""
-    shown = sightings(viewer).filter(individual=OuterRef("pk"))
-    counted = shown.order_by().values("individual").annotate(n=Count("pk")).values("n")
-    return Individual.objects.annotate(sighting_count=Coalesce(Subquery(counted), 0))
+    with the number of its sightings (sighting_count) and of the countries they were in
+    (country_count) that this viewer may see."""
+    shown = individual_sightings(viewer).filter(individual=OuterRef("pk")).order_by()
+    shown = shown.values("individual")
+    counted = shown.annotate(n=Count("pk")).values("n")
+    countries = shown.annotate(n=Count("location__country", distinct=True)).values("n")
+    return Individual.objects.annotate(
+        sighting_count=Coalesce(Subquery(counted), 0),
+        country_count=Coalesce(Subquery(countries), 0),
+    )
 
 
 # One object, for a view: 404 if there is none, 403 if this viewer may not do the action.

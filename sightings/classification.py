@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sightings import events, independence, protection
+from sightings import crossborder, events, independence, protection
 from sightings.models import Event, Individual, Sex, Sighting, SightingChange, Species, Team
 
 
@@ -119,6 +119,8 @@ def review(sighting: Sighting, status: str, user, version: int, comment: str = "
         if comment:
             changes["review_comment"] = ["", comment]
         SightingChange.objects.create(sighting=sighting, changed_by=user, changes=changes)
+        if status == Sighting.Review.APPROVED:
+            crossborder.note_approval(sighting.pk)
 
 
 def needs_second_opinion(sighting: Sighting, user) -> bool:

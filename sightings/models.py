@@ -895,6 +895,12 @@ class NotificationSettings(models.Model):
     )  # fmt: skip
     # At most one digest a day: the command skips whoever was sent one less than a day ago.
     digest_sent_at = models.DateTimeField(_("last digest sent at"), null=True, blank=True)
+    cross_border = models.BooleanField(
+        _("individuals across the border"),
+        default=True,
+        help_text=_("When an individual your team recorded or named is first recorded in "
+                    "another country."),
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("notification settings")
@@ -1059,3 +1065,73 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class IndividualCountry(models.Model):
+    """A country where an individual was recorded: where and when an approved sighting of it
+    there was first approved (crossborder.py).
+
+    One row per individual and country: the approval that inserts it is the one that tells
+    the teams, so they are told once, however often or concurrently sightings are approved.
+    """
+
+    individual = models.ForeignKey(
+        Individual, models.CASCADE, related_name="countries", verbose_name=_("individual")
+    )
+    country = models.CharField(_("country"), max_length=2, choices=Country.choices)
+    # The sighting that recorded it there first; None once that sighting is gone.
+    sighting = models.ForeignKey(
+        Sighting, models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("sighting"),
+    )  # fmt: skip
+    observed_on = models.DateField(_("first recorded on"))
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["individual", "recorded_at", "pk"]
+        verbose_name = _("country of an individual")
+        verbose_name_plural = _("countries of individuals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["individual", "country"], name="unique_country_per_individual"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.individual} · {self.country}"
+
+
+class CrossBorderNotice(models.Model):
+    """Telling one person that an individual was first recorded in another country: on the
+    notifications page until seen, and by e-mail unless they turned it off."""
+
+    record = models.ForeignKey(
+        IndividualCountry, models.CASCADE, related_name="notices", verbose_name=_("country")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="cross_border_notices",
+        verbose_name=_("user"),
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    seen_at = models.DateTimeField(_("seen at"), null=True, blank=True)
+    # When its e-mail task was sent (None: the broker could not take it; the sweep sends it
+    # again), and when the e-mail was sent or found not wanted (no address, turned off).
+    sent_at = models.DateTimeField(null=True, default=timezone.now)
+    mailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("cross-border notice")
+        verbose_name_plural = _("cross-border notices")
+        constraints = [
+            models.UniqueConstraint(fields=["record", "user"], name="one_notice_per_person"),
+        ]
+        indexes = [
+            # The navigation's count of a person's unseen notices, on every page.
+            models.Index(fields=["user"], name="notice_unseen", condition=Q(seen_at=None)),
+            # The sweep: e-mails whose task may have been lost.
+            models.Index(fields=["sent_at"], name="notice_unmailed", condition=Q(mailed_at=None)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record} → {self.user}"

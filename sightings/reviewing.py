@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from sightings import access, classification
+from sightings import access, classification, crossborder
 from sightings.access import Action
 from sightings.filters import ReviewFilter
 from sightings.models import Media, NotificationSettings, Sighting, SightingChange
@@ -51,6 +51,11 @@ class Counts:
     @cached_property
     def to_review(self) -> int:
         return access.to_review(access.viewer(self.request)).count() if self.reviews else 0
+
+    @cached_property
+    def notices(self) -> int:
+        """Unseen news of individuals recorded across the border (crossborder.py)."""
+        return crossborder.unseen_count(self.request.user)
 
     @cached_property
     def returned(self) -> int:
@@ -206,19 +211,33 @@ class NotificationForm(forms.Form):
         ),
         required=False,
     )
+    cross_border = forms.BooleanField(
+        label=gettext_lazy(
+            "E-mail me when an individual my team recorded or named is first recorded in "
+            "another country"
+        ),
+        required=False,
+    )
 
 
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
     preferences = NotificationSettings.objects.filter(user=request.user).first()
     preferences = preferences or NotificationSettings(user=request.user)
-    initial = {"review_digest": preferences.review_digest}
+    initial = {"review_digest": preferences.review_digest, "cross_border": preferences.cross_border}
     # Not `request.POST or None`: with the box unticked the POST is empty, and still a POST.
     posted = request.POST if request.method == "POST" else None
     form = NotificationForm(posted, initial=initial)
     if posted is not None and form.is_valid():
         preferences.review_digest = form.cleaned_data["review_digest"]
+        preferences.cross_border = form.cleaned_data["cross_border"]
         preferences.save()
         messages.success(request, _("Your e-mail settings are saved."))
         return redirect("sightings:notifications")
-    return render(request, "sightings/notifications.html", {"form": form})
+    # Shown once as new, then seen: opening this page is how a person reads them.
+    notices = list(crossborder.notices(request.user)[:NOTICES_SHOWN])
+    crossborder.mark_seen(request.user)
+    return render(request, "sightings/notifications.html", {"form": form, "notices": notices})
+
+
+NOTICES_SHOWN = 100

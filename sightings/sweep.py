@@ -11,7 +11,8 @@ sends again what has waited longer than it should, half an interval (the grace):
   workers have since started (the queue hands messages out in the order they were sent,
   so theirs was lost), or sent a grace ago while no worker started any image;
 - images a worker started longer ago than the task time limit and never finished;
-- grouping and independence requests sent a grace ago and still waiting.
+- grouping and independence requests sent a grace ago and still waiting;
+- cross-border e-mails sent a grace ago and still not sent (crossborder.py).
 
 Every task is idempotent, so a task sent twice costs a little work, never a wrong result.
 With nothing to do, the sweep is a few index lookups.
@@ -29,7 +30,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from sightings import tasks
-from sightings.models import Media, PendingGrouping, PendingIndependence
+from sightings.models import CrossBorderNotice, Media, PendingGrouping, PendingIndependence
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,10 @@ def send_lost_work(now: dt.datetime | None = None) -> dict[str, int]:
             lambda request: tasks.update_independence.delay(
                 request.location_id, request.species_id
             ),
+        ),
+        "cross-border e-mails": _send(
+            CrossBorderNotice.objects.filter(waited, mailed_at=None).only("pk"), now,
+            lambda notice: tasks.email_cross_border.delay(notice.pk),
         ),
     }  # fmt: skip
 

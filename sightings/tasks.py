@@ -14,8 +14,16 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_noop
 
-from sightings import camtrapdp_export, digests, events, independence, processing, workers
-from sightings.models import Deployment, ExportJob, Media
+from sightings import (
+    camtrapdp_export,
+    crossborder,
+    digests,
+    events,
+    independence,
+    processing,
+    workers,
+)
+from sightings.models import CrossBorderNotice, Deployment, ExportJob, Media
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +98,17 @@ def sweep() -> None:
 def send_review_digests() -> None:
     """The daily review e-mails that are due (digests.py); run by Celery beat every hour."""
     digests.send_all()
+
+
+@shared_task(**IDEMPOTENT)
+def email_cross_border(notice_id: int) -> None:
+    """E-mail one person that an individual was first recorded in another country."""
+    related = ("user", "record__individual__species", "record__individual__team")
+    notice = CrossBorderNotice.objects.select_related(*related).filter(pk=notice_id).first()
+    if notice is None:
+        logger.warning("Cross-border notice %s no longer exists; nothing to e-mail", notice_id)
+        return
+    crossborder.send_email(notice)
 
 
 @task_prerun.connect

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_POST
 from sightings import (
     access,
     classification,
+    crossborder,
     derivatives,
     exif,
     exports,
@@ -588,38 +589,46 @@ def _id_and_version(value: str) -> tuple[int, int]:
 
 @login_required
 def individuals(request: HttpRequest) -> HttpResponse:
-    found = access.individuals(access.viewer(request)).select_related("species", "team")
+    viewer = access.viewer(request)
+    found = access.individuals(viewer).select_related("species", "team")
+    cross_border = request.GET.get("show") == "cross-border"
+    if cross_border:
+        found = found.filter(country_count__gte=2)
     search = IndividualFilter(request.GET, queryset=found.order_by("code"), request=request)
-    return render(
-        request,
-        "sightings/individuals.html",
-        {
-            "individuals": search.qs if search.is_valid() else found.none(),
-            "query": request.GET.get("q", ""),
-        },
-        status=200 if search.is_valid() else 400,
-    )
+    found = list(search.qs) if search.is_valid() else []
+    countries = crossborder.countries_of([individual.pk for individual in found], viewer)
+    for individual in found:
+        individual.country_names = countries.get(individual.pk, [])
+    context = {
+        "individuals": found,
+        "query": request.GET.get("q", ""),
+        "cross_border": cross_border,
+    }
+    status = 200 if search.is_valid() else 400
+    return render(request, "sightings/individuals.html", context, status=status)
 
 
 @login_required
 def individual_detail(request: HttpRequest, pk: int) -> HttpResponse:
     individual = access.get_individual_for_user(request, pk)
     viewer = access.viewer(request)
-    sightings = list(
-        access.sightings(viewer)
-        .filter(individual=individual)
-        .select_related("event__deployment__location__team", "species")
-        .order_by("event__start_at")
-    )
+    sightings = crossborder.detections(individual, viewer)
+    stations = crossborder.stations(sightings, viewer)
     references = access.media(viewer).filter(pk__in=individual.reference_media.values("pk"))
     context = {
         "individual": individual,
         "sightings": sightings,
-        "first_seen": sightings[0].event.start_at if sightings else None,
+        "days": crossborder.by_day(sightings),
+        "marks": crossborder.marks(sightings),
+        "stations": stations,
+        "mapped": any(station.place.latitude is not None for station in stations),
+        "recorded_by": crossborder.recorded_by(sightings),
+        "first_seen": sightings[0].observed_at if sightings else None,
         "last_seen": sightings[-1].event.end_at if sightings else None,
-        "countries": sorted({s.event.deployment.location.get_country_display() for s in sightings}),
         "can_edit": viewer.may(Action.NAME, individual.team_id),
         "references": references,
+        "tile_url": settings.MAP_TILE_URL,
+        "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
     }
     return render(request, "sightings/individual_detail.html", context)
 

@@ -1,6 +1,7 @@
-// Maps: the browser's map of locations (#map, points from its GeoJSON, clustered) and a
-// sighting's small map (#mini-map). Tiles come from the configured server; when they cannot
-// be loaded (offline, blocked) the map draws a plain coordinate grid instead.
+// Maps: the browser's map of locations (#map, points from its GeoJSON, clustered), a
+// sighting's small map (#mini-map) and an individual's stations (#individual-map). Tiles
+// come from the configured server; when they cannot be loaded (offline, blocked) the map
+// draws a plain coordinate grid instead.
 (function () {
   "use strict";
 
@@ -122,8 +123,38 @@
     }
   }
 
+  // An individual's stations (#individual-map): read from the list beside it, whose places
+  // the server gave as this reader may see them (a protected station at its grid cell).
+  function stationsMap(element) {
+    const list = document.getElementById(element.dataset.stations);
+    const map = L.map(element, {maxZoom: 18});
+    baseLayer(map, element);
+    const points = [];
+    for (const item of list.querySelectorAll("[data-latitude]")) {
+      const latlng = [parseFloat(item.dataset.latitude), parseFloat(item.dataset.longitude)];
+      const marker = L.marker(latlng, {title: item.dataset.name}).addTo(map);
+      const label = document.createElement("div");
+      const name = document.createElement("strong");
+      name.textContent = item.dataset.name;
+      label.append(name);
+      if (item.dataset.generalised === "true") {
+        L.circle(latlng, {radius: 5000, interactive: false}).addTo(map);
+        const note = document.createElement("div");
+        note.className = "meta";
+        note.textContent = element.dataset.generalisedLabel;
+        label.append(note);
+      }
+      marker.bindPopup(label);
+      points.push(latlng);
+    }
+    map.fitBounds(L.latLngBounds(points).pad(0.3), {maxZoom: 11});
+    element.dataset.points = String(points.length);
+  }
+
   const big = document.getElementById("map");
   if (big) locationsMap(big);
   const small = document.getElementById("mini-map");
   if (small) miniMap(small);
+  const stations = document.getElementById("individual-map");
+  if (stations) stationsMap(stations);
 })();
