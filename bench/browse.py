@@ -64,18 +64,19 @@ def _statements(teams: list, weighted: list[int], user: int) -> list[str]:
     species = ",".join(map(str, weighted))
     zone = "CASE WHEN l.country = 'RU' THEN 'Asia/Vladivostok' ELSE 'Asia/Shanghai' END"
     return [
-        f"""INSERT INTO sightings_location (team_id, name, latitude, longitude, country, habitat, has_sensitive_species)
+        f"""INSERT INTO sightings_location (team_id, name, latitude, longitude, country, habitat, has_sensitive_species,
+                   is_shared)
             SELECT (ARRAY[{team_ids}])[1 + n % {len(teams)}], 'Station ' || n,
-                   40 + random() * 10, 120 + random() * 15, (ARRAY[{countries}])[1 + n % {len(teams)}], '', false
+                   40 + random() * 10, 120 + random() * 15, (ARRAY[{countries}])[1 + n % {len(teams)}], '', false, true
             FROM generate_series(1, {LOCATIONS}) AS n""",
         f"""INSERT INTO sightings_deployment (location_id, camera_make, camera_model, camera_serial, start_at, end_at,
-                   time_zone, clock_correction_seconds, event_gap_seconds, created_at)
-            SELECT l.id, 'RECONYX', 'HYPERFIRE 2', '', '2015-01-01', NULL, {zone}, 0, 60, now()
+                   time_zone, clock_correction_seconds, event_gap_seconds, created_at, source_id)
+            SELECT l.id, 'RECONYX', 'HYPERFIRE 2', '', '2015-01-01', NULL, {zone}, 0, 60, now(), ''
             FROM sightings_location l""",
         f"""INSERT INTO sightings_uploadbatch (deployment_id, uploaded_by_id, created_at)
             SELECT d.id, {user}, now() FROM sightings_deployment d""",
-        f"""INSERT INTO sightings_event (deployment_id, start_at, end_at, media_count)
-            SELECT d.id, s.at, s.at + interval '5 seconds', 1
+        f"""INSERT INTO sightings_event (deployment_id, start_at, end_at, media_count, source_id)
+            SELECT d.id, s.at, s.at + interval '5 seconds', 1, ''
             FROM (SELECT n, timestamptz '2015-01-01' + random() * interval '3650 days' AS at,
                          1 + floor(random() * {LOCATIONS})::int AS k
                   FROM generate_series(1, {SIGHTINGS}) AS n) s
@@ -84,21 +85,21 @@ def _statements(teams: list, weighted: list[int], user: int) -> list[str]:
                    failure_reason, failure_detail, attempt_count, created_at, processed_at, width, height,
                    camera_time, camera_offset, capture_time_source, captured_at, is_outside_deployment, make, model,
                    serial_number, image_description, trigger_mode, user_label, maker_note_time, exif, warnings,
-                   thumbnail, preview, event_id, format)
+                   thumbnail, preview, event_id, format, source_url, source_id)
             SELECT b.id, e.deployment_id, lpad(to_hex(e.id), 64, '0'), 'originals/' || e.id || '.jpg',
                    'RCNX' || e.id || '.JPG', '', 3000000, 'processed', '', '', 1, now(), now(), 4000, 3000,
                    to_char(e.start_at, 'YYYY-MM-DD"T"HH24:MI:SS'), '', 'DateTimeOriginal', e.start_at, false,
                    'RECONYX', 'HYPERFIRE 2', '', '', 'M', '', '', '{}', '[]',
-                   'thumbnails/' || e.id || '.jpg', 'previews/' || e.id || '.jpg', e.id, 'jpeg'
+                   'thumbnails/' || e.id || '.jpg', 'previews/' || e.id || '.jpg', e.id, 'jpeg', '', ''
             FROM sightings_event e JOIN sightings_uploadbatch b ON b.deployment_id = e.deployment_id""",
         f"""INSERT INTO sightings_sighting (event_id, species_id, count, sex, life_stage, behaviour, comment,
                    classification_method, review_status, is_independent, version, created_at, observed_at,
-                   location_id, local_date, local_minute, classified_at)
+                   location_id, local_date, local_minute, classified_at, source_id)
             SELECT e.id, (ARRAY[{species}])[1 + floor(random() * {len(weighted)})::int], 1, '', '', '', '',
                    'human', CASE WHEN random() < 0.9 THEN 'approved' ELSE 'pending' END, random() < 0.4, 1, now(),
                    e.start_at, d.location_id, (e.start_at AT TIME ZONE d.time_zone)::date,
                    extract(hour FROM e.start_at AT TIME ZONE d.time_zone) * 60
-                     + extract(minute FROM e.start_at AT TIME ZONE d.time_zone), now()
+                     + extract(minute FROM e.start_at AT TIME ZONE d.time_zone), now(), ''
             FROM sightings_event e JOIN sightings_deployment d ON d.id = e.deployment_id""",
         """UPDATE sightings_location l SET has_sensitive_species = true
             WHERE EXISTS (SELECT 1 FROM sightings_sighting s JOIN sightings_species sp ON sp.id = s.species_id
