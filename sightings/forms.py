@@ -13,6 +13,7 @@ from sightings.models import (
     Deployment,
     Individual,
     Location,
+    MalfunctionPeriod,
     Membership,
     Sex,
     Sighting,
@@ -329,3 +330,45 @@ class DeploymentForm(forms.ModelForm):
         if start and end and end <= start:
             self.add_error("end_at", _("The end must come after the start."))
         return cleaned
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%d")
+
+
+class MalfunctionForm(forms.ModelForm):
+    class Meta:
+        model = MalfunctionPeriod
+        fields = ["starts_on", "ends_on", "reason"]
+        widgets = {"starts_on": DateInput(), "ends_on": DateInput()}
+        help_texts = {"starts_on": _("Days of the camera clock.")}
+
+
+class BaseMalfunctionFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        kept = [
+            (form.cleaned_data["starts_on"], form.cleaned_data["ends_on"])
+            for form in self.forms
+            if form.cleaned_data.get("starts_on") and form.cleaned_data.get("ends_on")
+            and not form.cleaned_data.get("DELETE")
+        ]  # fmt: skip
+        day = MalfunctionPeriod.overlap(kept)
+        if day is not None:
+            raise ValidationError(
+                _("Two malfunction periods share %(day)s: a day is counted once."),
+                params={"day": day.isoformat()},
+            )
+
+
+MalfunctionFormSet = forms.inlineformset_factory(
+    Deployment,
+    MalfunctionPeriod,
+    form=MalfunctionForm,
+    formset=BaseMalfunctionFormSet,
+    extra=1,
+    can_delete=True,
+)
