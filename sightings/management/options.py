@@ -102,13 +102,19 @@ def add_operation_arguments(parser) -> None:
 
 
 def camera_operation(
-    viewer: access.Viewer, filterset: filters.SightingFilter, options: dict, by_camera: bool = False
+    viewer: access.Viewer,
+    filterset: filters.SightingFilter,
+    options: dict,
+    by_camera: bool = False,
+    cameras: list[effort.Camera] | None = None,
 ) -> effort.Operation:
-    """The operation of the stations behind the filtered set, as the options ask."""
+    """The operation of the stations behind the filtered set (their cameras, where the
+    caller has them already), as the options ask."""
     cleaned = filterset.form.cleaned_data
-    cameras = effort.cameras(
-        effort.deployments(viewer, cleaned), with_problems=not options["no_problems"]
-    )
+    if cameras is None:
+        cameras = effort.cameras(
+            effort.deployments(viewer, cleaned), with_problems=not options["no_problems"]
+        )
     try:
         return effort.camera_operation(
             cameras, start_hour=options["occasion_start_hour"], by_camera=by_camera,
