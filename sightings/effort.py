@@ -53,6 +53,7 @@ from django.db.models import Max, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from sightings import access
+from sightings.filters import SightingFilter
 from sightings.models import Deployment, MalfunctionPeriod, Media
 
 DAY = 86_400
@@ -164,6 +165,18 @@ def _station_labels(rows: list[tuple]) -> dict[int, str]:
         location: name if len(names[name]) == 1 else f"{name} ({team})"
         for _pk, location, name, team, *_rest in rows
     }
+
+
+def filtered_operation(
+    viewer: access.Viewer, filterset: SightingFilter, with_problems: bool = True, **options
+) -> tuple[list[Camera], Operation]:
+    """The cameras and the camera operation behind a filtered set of sightings (the browser's
+    filters over access.sightings(viewer), validated): its days within the set's dates,
+    options as camera_operation() takes them."""
+    cleaned = filterset.form.cleaned_data
+    found = cameras(deployments(viewer, cleaned), with_problems)
+    days = {"first_day": cleaned.get("date_from"), "last_day": cleaned.get("date_to")}
+    return found, camera_operation(found, **days, **options)
 
 
 # The matrix

@@ -40,9 +40,12 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from sightings import independence
 from sightings.effort import Operation, number
+from sightings.models import Sighting, Species
 
 DAY = dt.timedelta(days=1)
 OUTPUTS = ("binary", "count")
@@ -101,6 +104,20 @@ def detection_history(
     if not options.include_effort:
         history.effort = None
     return history
+
+
+def filtered_history(
+    operation: Operation,
+    sightings: QuerySet[Sighting],
+    species: Species,
+    options: Options,
+    min_delta_minutes: float | None = None,
+) -> History:
+    """The detection history of one species in a filtered set of sightings (independent
+    detections by the site's rule, or at min_delta_minutes), over the set's camera
+    operation (effort.filtered_operation)."""
+    found = independence.detection_times(sightings.filter(species=species), min_delta_minutes)
+    return detection_history(operation, [(loc, time) for loc, _, time in found], options)
 
 
 @dataclass

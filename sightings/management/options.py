@@ -102,24 +102,14 @@ def add_operation_arguments(parser) -> None:
 
 
 def camera_operation(
-    viewer: access.Viewer,
-    filterset: filters.SightingFilter,
-    options: dict,
-    by_camera: bool = False,
-    cameras: list[effort.Camera] | None = None,
-) -> effort.Operation:
-    """The operation of the stations behind the filtered set (their cameras, where the
-    caller has them already), as the options ask."""
-    cleaned = filterset.form.cleaned_data
-    if cameras is None:
-        cameras = effort.cameras(
-            effort.deployments(viewer, cleaned), with_problems=not options["no_problems"]
-        )
+    viewer: access.Viewer, filterset: filters.SightingFilter, options: dict, by_camera: bool = False
+) -> tuple[list[effort.Camera], effort.Operation]:
+    """The cameras and operation behind the filtered set, as the options ask."""
     try:
-        return effort.camera_operation(
-            cameras, start_hour=options["occasion_start_hour"], by_camera=by_camera,
+        return effort.filtered_operation(
+            viewer, filterset, with_problems=not options["no_problems"],
+            start_hour=options["occasion_start_hour"], by_camera=by_camera,
             all_cams_on=options["all_cams_on"], cameras_independent=options["cameras_independent"],
-            first_day=cleaned.get("date_from"), last_day=cleaned.get("date_to"),
         )  # fmt: skip
     except effort.OperationError as error:
         raise CommandError(str(error)) from None

@@ -28,7 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args, **given) -> None:
         viewer = options.viewer(given)
         filterset = options.filtered(viewer, given)
-        operation = options.camera_operation(viewer, filterset, given, given["by_camera"])
+        _, operation = options.camera_operation(viewer, filterset, given, given["by_camera"])
         with given["out"].open("w", newline="", encoding="utf-8") as out:
             out.writelines(exports.csv_lines(effort.table(operation)))
         self.stdout.write(f"{given['out']}: {len(operation.rows)} rows, {len(operation.days)} days")

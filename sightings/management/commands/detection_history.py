@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sightings import exports, independence, occupancy
+from sightings import exports, occupancy
 from sightings.management import options
 from sightings.models import Species
 
@@ -42,13 +42,10 @@ class Command(BaseCommand):
         species = Species.objects.all().find(given["species"][0])
         viewer = options.viewer(given)
         filterset = options.filtered(viewer, given)
-        operation = options.camera_operation(viewer, filterset, given)
-        found = independence.detection_times(
-            filterset.qs.filter(species=species), given["min_delta"]
-        )
+        _, operation = options.camera_operation(viewer, filterset, given)
         try:
-            history = occupancy.detection_history(
-                operation, [(location, time) for location, _, time in found], _options(given)
+            history = occupancy.filtered_history(
+                operation, filterset.qs, species, _options(given), given["min_delta"]
             )
         except occupancy.HistoryError as error:
             raise CommandError(str(error)) from None

@@ -27,11 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args, **given) -> None:
         viewer = options.viewer(given)
         filterset = options.filtered(viewer, given)
-        cleaned = filterset.form.cleaned_data
-        cameras = effort.cameras(
-            effort.deployments(viewer, cleaned), with_problems=not given["no_problems"]
-        )
-        operation = options.camera_operation(viewer, filterset, given, cameras=cameras)
+        cameras, operation = options.camera_operation(viewer, filterset, given)
         found = survey.events(filterset.qs, given["min_delta"])
         try:
             _write(given["out"], survey.event_rows(operation, found))
