@@ -42,6 +42,7 @@ from dataclasses import dataclass, field, replace
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from sightings import independence
 from sightings.effort import Operation, number
@@ -267,15 +268,9 @@ def _occasions(
     row_of = {row.location_id: n for n, row in enumerate(rows)}
     kept = [(row_of[location], time) for location, time in detections]
     before = [(r, t) for r, t in kept if t < ranges.starts[r]]
-    kept = _left_out(kept, before, len(detections), warnings, _(
-        "%(count)s records (out of %(total)s) were removed because they were taken before "
-        "day1, within the buffer period, or before the start hour on the first day."
-    ))  # fmt: skip
+    kept = _left_out(kept, before, len(detections), warnings, BEFORE_START)
     after = [(r, t) for r, t in kept if t > ranges.ends[r]]
-    kept = _left_out(kept, after, len(detections), warnings, _(
-        "%(count)s records (out of %(total)s) were removed because they were taken after "
-        "the end of the last occasion."
-    ))  # fmt: skip
+    kept = _left_out(kept, after, len(detections), warnings, AFTER_END)
     occasions = _numbered(kept, ranges, options)
     if any(occasion == 0 for _, occasion in occasions):
         occasions = _numbered(_midnights_moved(kept, ranges), ranges, options)
@@ -284,10 +279,27 @@ def _occasions(
     return occasions
 
 
+# camtrapR's warnings (cleanSubsetSpecies).
+BEFORE_START = ngettext_lazy(
+    "%(count)s record (out of %(total)s) was removed because it was taken before day1, "
+    "within the buffer period, or before the start hour on the first day.",
+    "%(count)s records (out of %(total)s) were removed because they were taken before day1, "
+    "within the buffer period, or before the start hour on the first day.",
+    "count",
+)
+AFTER_END = ngettext_lazy(
+    "%(count)s record (out of %(total)s) was removed because it was taken after the end of "
+    "the last occasion.",
+    "%(count)s records (out of %(total)s) were removed because they were taken after the "
+    "end of the last occasion.",
+    "count",
+)
+
+
 def _left_out(kept: list, removed: list, total: int, warnings: list[str], message) -> list:
     if not removed:
         return kept
-    warnings.append(str(message % {"count": len(removed), "total": total}))
+    warnings.append(message % {"count": len(removed), "total": total})
     gone = set(removed)
     left = [item for item in kept if item not in gone]
     if not left:
