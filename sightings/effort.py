@@ -118,7 +118,7 @@ def deployments(viewer: access.Viewer, filters: dict) -> QuerySet[Deployment]:
 
 
 def cameras(found: QuerySet[Deployment], with_problems: bool = True) -> list[Camera]:
-    """The deployments as cameras: three queries whatever their number."""
+    """The deployments as cameras: four queries whatever their number."""
     rows = list(
         found.order_by().values_list(
             "pk", "location_id", "location__name", "location__team__name", "start_at",

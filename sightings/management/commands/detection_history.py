@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -76,6 +77,6 @@ def _options(given: dict) -> occupancy.Options:
     )  # fmt: skip
 
 
-def _write(path: Path, rows) -> None:
+def _write(path: Path, rows: Iterable[list[str]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as out:
         out.writelines(exports.csv_lines(rows))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -41,7 +42,7 @@ class Command(BaseCommand):
         )
 
 
-def _write(path: Path, rows) -> None:
+def _write(path: Path, rows: Iterable[list[str]]) -> None:
     rows = list(rows)  # first, so that a refusal leaves no half-written file
     with path.open("w", newline="", encoding="utf-8") as out:
         out.writelines(exports.csv_lines(rows))
