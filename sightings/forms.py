@@ -344,7 +344,8 @@ class MalfunctionForm(forms.ModelForm):
         model = MalfunctionPeriod
         fields = ["starts_on", "ends_on", "reason"]
         widgets = {"starts_on": DateInput(), "ends_on": DateInput()}
-        help_texts = {"starts_on": _("Days of the camera clock.")}
+        # A row of a table, which says it all above it: no help text for each cell.
+        help_texts = {"starts_on": "", "ends_on": ""}
 
 
 class BaseMalfunctionFormSet(forms.BaseInlineFormSet):
