@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from sightings import classification, events, folders, ingest, protection
-from sightings.forms import check_individual
+from sightings.forms import BaseMalfunctionFormSet, check_individual
 from sightings.models import (
     BatchFolder,
     Deployment,
@@ -19,6 +19,7 @@ from sightings.models import (
     FolderAnswer,
     Individual,
     Location,
+    MalfunctionPeriod,
     Media,
     Membership,
     NotificationSettings,
@@ -203,8 +204,15 @@ class LocationAdmin(admin.ModelAdmin):
         )
 
 
+class MalfunctionInline(admin.TabularInline):
+    model = MalfunctionPeriod
+    formset = BaseMalfunctionFormSet  # no two periods share a day
+    extra = 0
+
+
 @admin.register(Deployment)
 class DeploymentAdmin(admin.ModelAdmin):
+    inlines = [MalfunctionInline]
     list_display = [
         "__str__", "location_link", "start_at", "end_at", "time_zone", "clock_correction_seconds",
         "event_gap_seconds", "camera_model", "images", "failed", "event_list", "regrouping",
@@ -533,3 +541,28 @@ class FolderAnswerAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         # As the team page and the batch page keep it: one answer per team and name.
         obj.pk = folders.remember(obj.team, obj.name, obj.species, request.user).pk
+
+
+class MalfunctionPeriodForm(forms.ModelForm):
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        start, end = cleaned.get("starts_on"), cleaned.get("ends_on")
+        deployment = cleaned.get("deployment")
+        if start and end and deployment:
+            others = deployment.malfunctions.exclude(pk=self.instance.pk)
+            periods = [*others.values_list("starts_on", "ends_on"), (start, end)]
+            if MalfunctionPeriod.overlap(periods) is not None:
+                raise forms.ValidationError(_("Another malfunction period of the deployment "
+                                              "covers some of these days."))  # fmt: skip
+        return cleaned
+
+
+@admin.register(MalfunctionPeriod)
+class MalfunctionPeriodAdmin(admin.ModelAdmin):
+    form = MalfunctionPeriodForm
+    list_display = ["__str__", "deployment", "reason"]
+    list_filter = ["reason", "deployment__location__team"]
+    list_select_related = ["deployment__location"]
+    search_fields = ["deployment__location__name"]
+    raw_id_fields = ["deployment"]
+    date_hierarchy = "starts_on"

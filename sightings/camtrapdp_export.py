@@ -47,13 +47,11 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import HttpRequest, QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
-from sightings import access
+from sightings import access, filters
 from sightings.camtrapdp_validation import TABLES, schema, validate
-from sightings.filters import SightingFilter
 from sightings.models import (
     FORMAT_TYPES,
     Deployment,
@@ -92,10 +90,7 @@ class NothingToExport(Exception):
 def filtered(viewer: access.Viewer, query: str) -> QuerySet[Sighting]:
     """The sightings this viewer may see, narrowed by a browser query string, as the browser
     does it (for the worker and the command, which have no request of the viewer's)."""
-    request = HttpRequest()
-    request._viewer = viewer  # what access.viewer() reads, for the filters' choices
-    request.GET = QueryDict(query)
-    filterset = SightingFilter(request.GET, queryset=access.sightings(viewer), request=request)
+    filterset = filters.for_viewer(viewer, query)
     if not filterset.is_valid():
         raise BadFilters(filterset.errors)
     return filterset.qs

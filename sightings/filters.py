@@ -9,6 +9,7 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -158,6 +159,15 @@ class SightingFilter(django_filters.FilterSet):
 
     def filter_images(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         return queryset.filter(event__media_count__gt=0) if value else queryset
+
+
+def for_viewer(viewer: access.Viewer, query: str) -> SightingFilter:
+    """The browser's filters from a query string over what this viewer may see, for those
+    that have no request of the viewer's (the worker, the commands). Check is_valid()."""
+    request = HttpRequest()
+    request._viewer = viewer  # what access.viewer() reads, for the filters' choices
+    request.GET = QueryDict(query)
+    return SightingFilter(request.GET, queryset=access.sightings(viewer), request=request)
 
 
 class ReviewFilter(django_filters.FilterSet):

@@ -13,6 +13,7 @@ from sightings.models import (
     Deployment,
     Individual,
     Location,
+    MalfunctionPeriod,
     Membership,
     Sex,
     Sighting,
@@ -348,3 +349,46 @@ class ActivityForm(forms.Form):
         label=_("Time of day as"), choices=TIME,
         widget=forms.RadioSelect(attrs={"form": "filters"}),
     )  # fmt: skip
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%d")
+
+
+class MalfunctionForm(forms.ModelForm):
+    class Meta:
+        model = MalfunctionPeriod
+        fields = ["starts_on", "ends_on", "reason"]
+        widgets = {"starts_on": DateInput(), "ends_on": DateInput()}
+        # A row of a table, which says it all above it: no help text for each cell.
+        help_texts = {"starts_on": "", "ends_on": ""}
+
+
+class BaseMalfunctionFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        kept = [
+            (form.cleaned_data["starts_on"], form.cleaned_data["ends_on"])
+            for form in self.forms
+            if form.cleaned_data.get("starts_on") and form.cleaned_data.get("ends_on")
+            and not form.cleaned_data.get("DELETE")
+        ]  # fmt: skip
+        day = MalfunctionPeriod.overlap(kept)
+        if day is not None:
+            raise ValidationError(
+                _("Two malfunction periods share %(day)s: a day is counted once."),
+                params={"day": day.isoformat()},
+            )
+
+
+MalfunctionFormSet = forms.inlineformset_factory(
+    Deployment,
+    MalfunctionPeriod,
+    form=MalfunctionForm,
+    formset=BaseMalfunctionFormSet,
+    extra=1,
+    can_delete=True,
+)

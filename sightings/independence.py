@@ -169,3 +169,32 @@ def update_series(location_id: int, species_id: int) -> int:
     series.filter(~Q(pk__in=independent), is_independent=True).update(is_independent=False)
     series.filter(pk__in=independent, is_independent=False).update(is_independent=True)
     return len(independent)
+
+
+def detection_times(
+    sightings: QuerySet[Sighting], min_delta_minutes: float | None = None
+) -> list[tuple[int, str, dt.datetime]]:
+    """(location, species as record tables name it, camera-clock time) of each independent
+    detection in the set: the sightings the site's rule marked independent, or, with
+    min_delta_minutes, the records' detections worked out anew at that many minutes."""
+    if min_delta_minutes is not None:
+        found = independent_detections(
+            records(sightings), min_delta_minutes, settings.INDEPENDENCE_COMPARED_TO
+        )
+        return [(d.record.location_id, d.record.species, d.record.local_time) for d in found]
+    names = {species.pk: species.record_name for species in Species.objects.all()}
+    marked = (
+        sightings.filter(is_independent=True)
+        .order_by()
+        .values_list("location_id", "species_id", "local_date", "local_minute", "observed_at")
+    )
+    return [
+        (location, names[species], _wall_time(day, minute, observed_at))
+        for location, species, day, minute, observed_at in marked.iterator(chunk_size=10_000)
+    ]
+
+
+def _wall_time(day: dt.date, minute: int, observed_at: dt.datetime) -> dt.datetime:
+    # The local date and minute are stored (Event.placement); the second is the UTC
+    # instant's, as time zones are whole minutes apart.
+    return dt.datetime.combine(day, dt.time(minute // 60, minute % 60, observed_at.second))

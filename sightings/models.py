@@ -302,6 +302,75 @@ class Deployment(models.Model):
         """Whether the instant falls within the deployment's period."""
         return self.start_at <= instant and (self.end_at is None or instant <= self.end_at)
 
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The camera clock's time zone; UTC where it is not known."""
+        return zoneinfo.ZoneInfo(self.time_zone or "UTC")
+
+    def local(self, instant: dt.datetime) -> dt.datetime:
+        """The instant as the camera clock's wall time, naive (camtrapR's clock)."""
+        return instant.astimezone(self.zone).replace(tzinfo=None)
+
+
+class MalfunctionPeriod(models.Model):
+    """Days a deployment's camera recorded nothing: camtrapR's ProblemN_from / ProblemN_to.
+
+    Whole days of the camera clock, as camtrapR reads problem dates: from the first day's
+    start to the last day's end, except that a problem from the setup day starts at setup
+    and one to the retrieval day ends at retrieval (effort.py).
+    """
+
+    class Reason(models.TextChoices):
+        BATTERY = "battery", _("battery")
+        CARD_FULL = "card_full", _("memory card full")
+        MOVED_OR_STOLEN = "moved_or_stolen", _("camera moved or stolen")
+        VIEW_BLOCKED = "view_blocked", _("view blocked")
+
+    deployment = models.ForeignKey(
+        Deployment, models.CASCADE, related_name="malfunctions", verbose_name=_("deployment")
+    )
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("to"), help_text=_("The last day without records."))
+    # Blank: not known, as in a camtrapR station table.
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices, blank=True)
+
+    class Meta:
+        ordering = ["deployment", "starts_on"]
+        verbose_name = _("malfunction period")
+        verbose_name_plural = _("malfunction periods")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="malfunction_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_on:%Y-%m-%d} – {self.ends_on:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        # camtrapR refuses these too: "Problem begins before Setup", "Problem ends after
+        # retrieval" (compared as dates of the camera clock).
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("The last day comes before the first.")})
+        deployment = getattr(self, "deployment", None)
+        if deployment is None or deployment.start_at is None:
+            return
+        if self.starts_on and self.starts_on < deployment.local(deployment.start_at).date():
+            raise ValidationError({"starts_on": _("This is before the deployment started.")})
+        end = deployment.end_at
+        if self.ends_on and end and self.ends_on > deployment.local(end).date():
+            raise ValidationError({"ends_on": _("This is after the deployment ended.")})
+
+    @staticmethod
+    def overlap(periods: list[tuple[dt.date, dt.date]]) -> dt.date | None:
+        """The first day two of these periods share, if any: camtrapR would take the day's
+        effort away twice ("Negative effort calculated")."""
+        ordered = sorted(periods)
+        for earlier, later in zip(ordered, ordered[1:], strict=False):
+            if later[0] <= earlier[1]:
+                return later[0]
+        return None
+
 
 class UploadBatch(models.Model):
     deployment = models.ForeignKey(

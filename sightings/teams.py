@@ -27,6 +27,7 @@ from sightings.forms import (
     FolderAnswerForm,
     InviteForm,
     LocationForm,
+    MalfunctionFormSet,
     RolesForm,
     SharingForm,
 )
@@ -176,9 +177,13 @@ def deployment_edit(
         team = deployment.location.team
     initial = {"location": request.GET.get("location")} if deployment is None else None
     form = DeploymentForm(request.POST or None, instance=deployment, initial=initial, team=team)
-    if request.method == "POST" and form.is_valid():
+    malfunctions = _malfunctions(request, deployment)
+    if request.method == "POST" and _valid(form, malfunctions):
         before = {name: form.initial.get(name) for name in form.changed_data}
-        deployment = form.save()
+        with transaction.atomic():
+            deployment = form.save()
+            if malfunctions is not None:
+                malfunctions.save()
         messages.success(request, _("The deployment %(name)s is saved.") % {"name": deployment})
         # The same domain function as the admin: capture times and events follow the change.
         if pk is not None and events.deployment_changed(deployment, before):
@@ -190,8 +195,37 @@ def deployment_edit(
         "deployment": deployment,
         "regrouping": deployment is not None and deployment.pk in regrouping(team),
         "time_zones": sorted(zoneinfo.available_timezones()),
+        # Shown as stored where a post left them out.
+        "malfunctions": malfunctions or _stored_malfunctions(deployment),
     }
     return render(request, "sightings/deployment_form.html", context)
+
+
+MALFUNCTIONS = "malfunctions"  # the formset's prefix
+
+
+def _malfunctions(request: HttpRequest, deployment: Deployment | None) -> MalfunctionFormSet | None:
+    """The deployment's malfunction periods, as posted or as stored. None for a new deployment
+    (they are added once it exists) and for a post without them (a client that changes only
+    the deployment's own fields)."""
+    if request.method != "POST":
+        return _stored_malfunctions(deployment)
+    if deployment is None or f"{MALFUNCTIONS}-TOTAL_FORMS" not in request.POST:
+        return None
+    return MalfunctionFormSet(request.POST, instance=deployment, prefix=MALFUNCTIONS)
+
+
+def _stored_malfunctions(deployment: Deployment | None) -> MalfunctionFormSet | None:
+    if deployment is None:
+        return None
+    return MalfunctionFormSet(instance=deployment, prefix=MALFUNCTIONS)
+
+
+def _valid(form: DeploymentForm, malfunctions: MalfunctionFormSet | None) -> bool:
+    # The form first: it puts the new period on the deployment that the malfunction periods
+    # are checked against.
+    valid = form.is_valid()
+    return (malfunctions is None or malfunctions.is_valid()) and valid
 
 
 # Card habits

@@ -5,6 +5,7 @@ import hashlib
 import importlib
 import io
 import os
+import re
 import subprocess
 import threading
 import time
@@ -360,3 +361,53 @@ def records(viewers, cn_team, cn_deployment, ru_deployment) -> dict:
         "individual": individual,
         "hidden": hidden,
     }
+
+
+# camtrapR's sample: its card of Station/Species folders and its station table.
+
+CAMTRAPR_SPECIES_MAP = """PBE,Prionailurus bengalensis
+MNE,Macaca nemestrina
+VTA,Viverra tangalunga
+EGY,Echinosorex gymnura
+TRA,Tragulus
+UNID,unknown
+"""
+_TASK = re.compile(r"Task [\w.]+\[([0-9a-f-]+)\] (received|succeeded|raised|failed|retry)")
+
+
+def wait_until_quiet(worker: WorkerProcess, timeout: float = 60) -> None:
+    """Until nothing waits to be grouped or judged independent and the worker has finished
+    every task it received (its tasks take their pending row off before they run)."""
+    from sightings.models import PendingGrouping, PendingIndependence
+
+    def quiet() -> bool:
+        running: set[str] = set()
+        for task, what in _TASK.findall(worker.text()):
+            (running.add if what == "received" else running.discard)(task)
+        pending = PendingGrouping.objects.exists() or PendingIndependence.objects.exists()
+        return not running and not pending
+
+    wait_until(quiet, timeout, worker.text)
+
+
+@pytest.fixture
+def camtrapr_sample(tmp_path, catalogue, alice, cn_team, celery_worker) -> Team:
+    """The sample_images_species_dir card imported through the pipeline (camera clocks in
+    Asia/Kuala_Lumpur, as camtrapR's vignette reads them), then camtrapR's station table
+    camtraps.csv (dates as dmy), with the worker done with both. Returns the team."""
+    from django.core.management import call_command
+
+    species_map = tmp_path / "species.csv"
+    species_map.write_text(CAMTRAPR_SPECIES_MAP)
+    quiet = {"stdout": io.StringIO(), "stderr": io.StringIO()}
+    call_command(
+        "import_folder", str(CAMTRAPR / "sample_images_species_dir"), "--team", cn_team.name,
+        "--timezone", "Asia/Kuala_Lumpur", "--species-map", str(species_map), "--add-species",
+        **quiet,
+    )  # fmt: skip
+    call_command(
+        "import_stations", str(CAMTRAPR / "camtraps.csv"), "--team", cn_team.name,
+        "--date-format", "dmy", **quiet,
+    )  # fmt: skip
+    wait_until_quiet(celery_worker)
+    return cn_team

@@ -18,6 +18,7 @@ MODELS = [
     "batchfolder",
     "folderanswer",
     "individual",
+    "malfunctionperiod",
 ]
 
 
@@ -157,6 +158,8 @@ def test_a_clock_change_in_the_admin_regroups_the_deployment(
         "location": cn_deployment.location_id, "start_at_0": "2009-04-01", "start_at_1": "00:00",
         "end_at_0": "2009-06-01", "end_at_1": "00:00", "time_zone": "Asia/Vladivostok",
         "clock_correction_seconds": 0, "event_gap_seconds": 60,
+        # Its malfunction periods (the inline): none.
+        "malfunctions-TOTAL_FORMS": 0, "malfunctions-INITIAL_FORMS": 0,
     }  # fmt: skip
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(f"/admin/sightings/deployment/{cn_deployment.pk}/change/", data)

@@ -12,15 +12,7 @@ from django.core.management import call_command
 
 from sightings.models import PendingIndependence, Sighting
 
-from .conftest import CAMTRAPR, wait_until
-
-SPECIES_MAP = """PBE,Prionailurus bengalensis
-MNE,Macaca nemestrina
-VTA,Viverra tangalunga
-EGY,Echinosorex gymnura
-TRA,Tragulus
-UNID,unknown
-"""
+from .conftest import CAMTRAPR, CAMTRAPR_SPECIES_MAP, wait_until
 
 # Derived by hand from the file names (the cameras' DateTimeOriginal to the minute) and the
 # species folders, applying camtrapR's rules: same station, species and second count once;
@@ -89,7 +81,7 @@ def expected_row(station, species, local, seconds, species_folder, images) -> di
 @pytest.fixture
 def imported(tmp_path, catalogue, alice, cn_team, celery_worker):
     species_map = tmp_path / "species.csv"
-    species_map.write_text(SPECIES_MAP)
+    species_map.write_text(CAMTRAPR_SPECIES_MAP)
     call_command(
         "import_folder", str(CAMTRAPR / "sample_images_species_dir"), "--team", cn_team.name,
         "--timezone", "Asia/Kuala_Lumpur", "--species-map", str(species_map), "--add-species",

@@ -29,7 +29,7 @@ def record_known_countries(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sightings', '0017_imported'),
+        ('sightings', '0019_malfunction_periods'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
