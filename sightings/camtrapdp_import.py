@@ -8,8 +8,11 @@ nothing is written. Then, in one transaction, the team's row locked so that two 
 into it take turns:
 - locations by locationName (the team's stations are unique by name), coordinates from
   the first deployment naming them;
-- deployments, with a time zone worked out from their timestamps' offset (Etc/GMT-N: a
-  package states offsets, not zone names);
+- deployments, with a time zone worked out from their timestamps: a package states
+  offsets, not zone names, so it is the zone that gives every timestamp of the deployment
+  the offset the package writes (_Zones): its fixed offset (Etc/GMT-N) if that does, else
+  one of the team's country's zones, else any; so a Russian deployment of 2009, in summer
+  time then and named in winter now, is Asia/Vladivostok, and exports again as it came;
 - events from the observations' eventID, from the earliest start to the latest end its
   rows give, and one sighting per event-based observation, marked "imported", with who
   classified it and how as the package says (classifiedBy is a name, not one of our users);
@@ -36,8 +39,10 @@ import json
 import logging
 import tempfile
 import zipfile
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from django.conf import settings
@@ -194,6 +199,46 @@ def zone_name(stamp: dt.datetime) -> str:
     return "Etc/UTC" if hours == 0 else f"Etc/GMT{-hours:+d}"
 
 
+@cache
+def _all_zones(country: str) -> tuple[zoneinfo.ZoneInfo, ...]:
+    """Every IANA zone, the country's first (from the tz database's zone1970.tab, where it is
+    installed)."""
+    names = sorted(zoneinfo.available_timezones())
+    for folder in zoneinfo.TZPATH:
+        table = Path(folder) / "zone1970.tab"
+        if table.is_file():
+            rows = [line.split("\t") for line in table.read_text(encoding="utf-8").splitlines()]
+            ours = [row[2] for row in rows if len(row) > 2 and country in row[0].split(",")]
+            names = [name for name in ours if name in names] + names
+            break
+    return tuple(zoneinfo.ZoneInfo(name) for name in dict.fromkeys(names))
+
+
+class _Zones:
+    """Per deployment, the zones that give each of its timestamps the offset it is written
+    with; narrowed as timestamps are seen. A time written in UTC ("Z", as many platforms
+    write observations) says nothing of the camera's zone and is passed over."""
+
+    def __init__(self, country: str) -> None:
+        self.country = country
+        self.fits: dict[str, list[zoneinfo.ZoneInfo]] = {}
+
+    def see(self, deployment: str, text: str | None) -> None:
+        if not text or text.endswith("Z"):
+            return
+        stamp = _instant(text)
+        if deployment not in self.fits:
+            fixed = [zoneinfo.ZoneInfo(name)] if (name := zone_name(stamp)) else []
+            self.fits[deployment] = fixed + list(_all_zones(self.country))
+        offset, fits = stamp.utcoffset(), self.fits[deployment]
+        self.fits[deployment] = [z for z in fits if stamp.astimezone(z).utcoffset() == offset]
+
+    def name(self, deployment: str, start: dt.datetime) -> str:
+        """The first zone that fits, else the fixed offset of its start (times stay right)."""
+        fits = self.fits.get(deployment)
+        return fits[0].key if fits else zone_name(start)
+
+
 def _event_key(row: dict) -> str | None:
     """The event an observation belongs to: its eventID; an event-based one without one
     is an event of its own."""
@@ -231,16 +276,19 @@ class _Importer:
         self.result.created[what] = self.result.created.get(what, 0) + 1
 
     def run(self) -> None:
+        deployments, media = _rows(self.folder, "deployments"), _rows(self.folder, "media")
         observations = _rows(self.folder, "observations")
-        for row in _rows(self.folder, "deployments"):
-            self.deployments[row["deploymentID"]] = self._deployment(row)
+        zones = self._zones(deployments, media, observations)
+        for row in deployments:
+            zone = zones.name(row["deploymentID"], _instant(row["deploymentStart"]))
+            self.deployments[row["deploymentID"]] = self._deployment(row, zone)
         self._events(observations)
         by_media = [row for row in observations if row["observationLevel"] == "media"]
         image_species: dict[str, Species | None] = {}
         for row in by_media:
             if row["observationType"] not in ("blank", "unclassified"):
                 image_species.setdefault(row.get("mediaID"), self._species(row))
-        for row in _rows(self.folder, "media"):
+        for row in media:
             self.media[row["mediaID"]] = self._media(row, image_species.get(row["mediaID"]))
         for row in observations:
             if row["observationLevel"] == "event":
@@ -248,7 +296,20 @@ class _Importer:
         for row in by_media:
             self._media_observation(row)
 
-    def _deployment(self, row: dict) -> Deployment:
+    def _zones(self, deployments: list[dict], media: list[dict], observations: list[dict]):
+        """Every timestamp the export writes in a deployment's zone, seen by _Zones."""
+        zones = _Zones(self.team.country)
+        for row in deployments:
+            for column in ("deploymentStart", "deploymentEnd"):
+                zones.see(row["deploymentID"], row.get(column))
+        for row in media:
+            zones.see(row["deploymentID"], row["timestamp"])
+        for row in observations:
+            for column in ("eventStart", "eventEnd", "classificationTimestamp"):
+                zones.see(row["deploymentID"], row.get(column))
+        return zones
+
+    def _deployment(self, row: dict, zone: str) -> Deployment:
         source = self.prefix + row["deploymentID"]
         found = Deployment.objects.filter(location__team=self.team, source_id=source).first()
         if found:
@@ -266,7 +327,7 @@ class _Importer:
         self._count("deployments")
         return Deployment.objects.create(
             location=location, start_at=start, end_at=_instant(row["deploymentEnd"]),
-            time_zone=zone_name(start), camera_make=make[:100], camera_model=model[:100],
+            time_zone=zone, camera_make=make[:100], camera_model=model[:100],
             camera_serial=row.get("cameraID", "")[:100], source_id=source,
         )  # fmt: skip
 

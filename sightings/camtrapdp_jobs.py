@@ -20,11 +20,12 @@ import datetime as dt
 import logging
 import shutil
 import threading
+from functools import partial
 from pathlib import Path
 
 import kombu.exceptions
 from django.conf import settings
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, connections, transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -49,8 +50,8 @@ def claim(jobs: QuerySet, state: str) -> bool:
 class Heartbeat:
     """While the block runs, note the job alive (progress_at) every HEARTBEAT_SECONDS."""
 
-    def __init__(self, jobs: QuerySet) -> None:
-        self.jobs = jobs
+    def __init__(self, jobs: QuerySet, seconds: float = HEARTBEAT_SECONDS) -> None:
+        self.jobs, self.seconds = jobs, seconds
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._beat, name="job-heartbeat", daemon=True)
 
@@ -64,7 +65,7 @@ class Heartbeat:
 
     def _beat(self) -> None:
         try:
-            while not self.stopped.wait(HEARTBEAT_SECONDS):
+            while not self.stopped.wait(self.seconds):
                 try:
                     self.jobs.update(progress_at=timezone.now())
                 except DatabaseError as error:
@@ -162,12 +163,16 @@ def _send_again(job: Model, now: dt.datetime) -> int:
         return 0
     logger.warning("%s %s lost its worker; sent again", type(job).__name__, job.pk)
     task = tasks.build_export if isinstance(job, ExportJob) else tasks.import_camtrapdp
+    transaction.on_commit(partial(_send, task, str(job.pk)))
+    return 1
+
+
+def _send(task, job_id: str) -> None:
     try:
-        task.delay(str(job.pk))
+        task.delay(job_id)
     except kombu.exceptions.OperationalError as error:
         # It waits as queued; not heard from again, it fails at a later run.
-        logger.warning("The broker did not take %s %s: %s", task.name, job.pk, error)
-    return 1
+        logger.warning("The broker did not take %s %s: %s", task.name, job_id, error)
 
 
 def _fail(job: Model, now: dt.datetime) -> int:

@@ -274,3 +274,16 @@ def wait_until(
             context = context() if callable(context) else context
             pytest.fail(f"Timed out after {timeout} s waiting.\n{context[-4000:]}")
         time.sleep(0.1)
+
+
+def wait_for_the_pipeline(worker: WorkerProcess, timeout: float = 180) -> None:
+    """Wait until the worker has nothing left of the test's: images processed, grouping and
+    independence requests done, so that the test's data is not emptied under a running task."""
+    from sightings.models import Media, PendingGrouping, PendingIndependence
+
+    def idle() -> bool:
+        busy = Media.objects.filter(state__in=[Media.State.QUEUED, Media.State.PROCESSING])
+        waiting = PendingGrouping.objects.exists() or PendingIndependence.objects.exists()
+        return not busy.exists() and not waiting
+
+    wait_until(idle, timeout, worker.text)

@@ -18,6 +18,9 @@ MODELS = [
     "batchfolder",
     "folderanswer",
     "individual",
+    "mediaobservation",
+    "exportjob",
+    "importjob",
 ]
 
 

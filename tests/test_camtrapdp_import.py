@@ -32,7 +32,7 @@ from sightings.models import (
     Species,
 )
 
-from .conftest import TESTDATA, wait_until
+from .conftest import TESTDATA, wait_for_the_pipeline, wait_until
 
 EXAMPLE = TESTDATA / "camera-trap" / "camtrap-dp-example"
 PACKAGE = "7cca70f5-ef8c-4f86-85fb-8f070937d7ab/"
@@ -340,6 +340,7 @@ def test_a_worker_imports_a_package_uploaded_from_the_browser(
     client.force_login(boris)
     for url in ("", "progress/"):
         assert client.get(f"/imports/{job.pk}/{url}").status_code == 404
+    wait_for_the_pipeline(celery_worker)  # the package's images
 
 
 @pytest.mark.django_db(transaction=True)
