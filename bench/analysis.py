@@ -91,12 +91,13 @@ def _statements(teams: list, weighted: list[int]) -> list[str]:
             JOIN (SELECT id, row_number() OVER (ORDER BY id) AS k FROM sightings_deployment) d USING (k)""",
         f"""INSERT INTO sightings_sighting (event_id, species_id, count, sex, life_stage, behaviour, comment,
                    classification_method, review_status, is_independent, version, source_id, created_at,
-                   observed_at, location_id, local_date, local_minute, classified_at)
+                   observed_at, location_id, local_date, local_minute, classified_at, classified_by_name,
+                   source_classification_method)
             SELECT e.id, (ARRAY[{species}])[1 + floor(random() * {len(weighted)})::int], 1, '', '', '', '',
                    'human', CASE WHEN random() < 0.9 THEN 'approved' ELSE 'pending' END, random() < 0.4, 1, '',
                    now(), e.start_at, d.location_id, (e.start_at AT TIME ZONE d.time_zone)::date,
                    extract(hour FROM e.start_at AT TIME ZONE d.time_zone) * 60
-                     + extract(minute FROM e.start_at AT TIME ZONE d.time_zone), now()
+                     + extract(minute FROM e.start_at AT TIME ZONE d.time_zone), now(), '', ''
             FROM sightings_event e JOIN sightings_deployment d ON d.id = e.deployment_id""",
         "VACUUM ANALYZE",
     ]

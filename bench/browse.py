@@ -94,12 +94,13 @@ def _statements(teams: list, weighted: list[int], user: int) -> list[str]:
             FROM sightings_event e JOIN sightings_uploadbatch b ON b.deployment_id = e.deployment_id""",
         f"""INSERT INTO sightings_sighting (event_id, species_id, count, sex, life_stage, behaviour, comment,
                    classification_method, review_status, is_independent, version, created_at, observed_at,
-                   location_id, local_date, local_minute, classified_at, source_id)
+                   location_id, local_date, local_minute, classified_at, source_id, classified_by_name,
+                   source_classification_method)
             SELECT e.id, (ARRAY[{species}])[1 + floor(random() * {len(weighted)})::int], 1, '', '', '', '',
                    'human', CASE WHEN random() < 0.9 THEN 'approved' ELSE 'pending' END, random() < 0.4, 1, now(),
                    e.start_at, d.location_id, (e.start_at AT TIME ZONE d.time_zone)::date,
                    extract(hour FROM e.start_at AT TIME ZONE d.time_zone) * 60
-                     + extract(minute FROM e.start_at AT TIME ZONE d.time_zone), now(), ''
+                     + extract(minute FROM e.start_at AT TIME ZONE d.time_zone), now(), '', '', ''
             FROM sightings_event e JOIN sightings_deployment d ON d.id = e.deployment_id""",
         """UPDATE sightings_location l SET has_sensitive_species = true
             WHERE EXISTS (SELECT 1 FROM sightings_sighting s JOIN sightings_species sp ON sp.id = s.species_id

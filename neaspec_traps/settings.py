@@ -259,6 +259,12 @@ MAP_TILE_ATTRIBUTION = os.getenv("MAP_TILE_ATTRIBUTION", "© OpenStreetMap contr
 # Camtrap DP exports (sightings/camtrapdp_export.py). Up to this many sightings the package is
 # built while the request waits; larger sets are built by a worker, with progress on a page.
 CAMTRAP_DP_DIRECT_LIMIT = env_int("CAMTRAP_DP_DIRECT_LIMIT", 5_000)
+# Packages built by a worker, and packages uploaded for import, are removed this many days
+# after they were asked for (sightings/camtrapdp_jobs.py, run by Celery beat).
+EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
+# A running export or import not heard from for this long lost its worker (a running job
+# notes itself alive every minute, validation included): it is sent again once, then failed.
+EXPORT_STALL_MINUTES = env_int("EXPORT_STALL_MINUTES", 15)
 # The address the installation is reached at: media.filePath in a package is an absolute URL
 # to the image on this site (a package is read away from it, in R or Python).
 SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -305,6 +311,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sightings.tasks.sweep",
         "schedule": SWEEP_INTERVAL_SECONDS / 2,
         "options": {"expires": SWEEP_INTERVAL_SECONDS / 2},
+    },
+    # Camtrap DP exports and imports: old files removed, jobs whose worker died sent again
+    # or failed (sightings/camtrapdp_jobs.py). Each run is a few queries on small tables.
+    "camtrapdp-jobs": {
+        "task": "sightings.tasks.tidy_camtrapdp_jobs",
+        "schedule": 60,
+        "options": {"expires": 60},
     },
     # Hourly, so a digest goes out within the hour a person's day is up; the command sends
     # each person at most one a day (sightings/digests.py).

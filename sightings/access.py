@@ -52,6 +52,7 @@ class Action(StrEnum):
     NAME = "name"  # name what events show; create and edit the team's individuals
     REVIEW = "review"  # approve, return or reject sightings
     MANAGE = "manage"  # the team's members, locations, deployments and sharing
+    IMPORT = "import"  # import a Camtrap DP package into the team's data
 
 
 Role = Membership.Role
@@ -62,10 +63,14 @@ OWN_TEAM_ROLES = {
     Action.NAME: frozenset({Role.UPLOADER, Role.REVIEWER}),
     Action.REVIEW: frozenset({Role.REVIEWER, Role.ADMIN}),
     Action.MANAGE: frozenset({Role.ADMIN}),
+    # A package's images join the team's uploads, so its uploaders import.
+    Action.IMPORT: frozenset({Role.UPLOADER}),
 }
 # Site admins see everything and may manage every team; uploading, naming and reviewing stay
 # with each team's own members, so that no approval comes from outside the team.
-SITE_ADMIN_ACTIONS = frozenset({Action.VIEW, Action.MANAGE})
+# Site admins also import packages for a team: bringing a team's data from another
+# platform is running the installation, and names no sighting or approval of the team's.
+SITE_ADMIN_ACTIONS = frozenset({Action.VIEW, Action.MANAGE, Action.IMPORT})
 # What other teams see of a team's sightings (and of their images and stations).
 SHARED_STATUSES = frozenset({Sighting.Review.APPROVED})
 

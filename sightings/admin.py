@@ -16,11 +16,14 @@ from sightings.models import (
     BatchFolder,
     Deployment,
     Event,
+    ExportJob,
     FolderAnswer,
+    ImportJob,
     Individual,
     Location,
     MalfunctionPeriod,
     Media,
+    MediaObservation,
     Membership,
     NotificationSettings,
     PendingGrouping,
@@ -369,6 +372,41 @@ class SkippedFileAdmin(ReadOnly, admin.ModelAdmin):
     raw_id_fields = ["batch", "duplicate_of"]
 
 
+@admin.register(MediaObservation)
+class MediaObservationAdmin(ReadOnly, admin.ModelAdmin):
+    """What an imported package says single images show (camtrapdp_import.py)."""
+
+    list_display = ["__str__", "media", "count", "life_stage", "sex", "individual", "source_id"]
+    list_filter = ["classification_method"]
+    list_select_related = ["species", "media", "individual"]
+    search_fields = ["source_id", "media__original_name", "classified_by_name"]
+    raw_id_fields = ["media", "individual"]
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(ReadOnly, admin.ModelAdmin):
+    """Camtrap DP packages built by workers; kept by their jobs (camtrapdp_jobs.py)."""
+
+    list_display = ["__str__", "owner", "state", "done", "total", "attempt_count",
+                    "created_at", "progress_at", "finished_at"]  # fmt: skip
+    list_filter = ["state"]
+    list_select_related = ["owner"]
+    search_fields = ["owner__username", "filters"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnly, admin.ModelAdmin):
+    """Camtrap DP packages uploaded for import; kept by their jobs (camtrapdp_jobs.py)."""
+
+    list_display = ["__str__", "team", "owner", "state", "media_files", "attempt_count",
+                    "created_at", "progress_at", "finished_at"]  # fmt: skip
+    list_filter = ["state", "team"]
+    list_select_related = ["owner", "team"]
+    search_fields = ["owner__username", "team__name", "name"]
+    date_hierarchy = "created_at"
+
+
 class SightingInline(ReadOnly, admin.TabularInline):
     model = Sighting
     fields = ["species", "count", "individual", "review_status", "classification_method"]
@@ -465,7 +503,8 @@ class SightingAdmin(admin.ModelAdmin):
     raw_id_fields = ["species", "individual"]
     fields = [
         *NAMING_FIELDS, "review_status", "event", "location", "observed_at", "classified_by",
-        "classified_at", "classification_method", "version", "is_independent",
+        "classified_by_name", "classified_at", "classification_method",
+        "source_classification_method", "source_id", "version", "is_independent",
     ]  # fmt: skip
     readonly_fields = fields[len(NAMING_FIELDS) + 1 :]
 

@@ -12,13 +12,19 @@ frictionless, the keys on disk), and only then zipped: an invalid package is nev
 
 Choices the standard leaves to us:
 - observations: one event-based observation per sighting (observationID = our sighting
-  id), and a media-based one ("media-<media id>") for each image whose card folder named
-  the species of a sighting of its event: the person who sorted the card named that image.
+  id); an imported sighting gives its package's classificationMethod and classifiedBy
+  back. Media-based ones: an imported image's own (MediaObservation), "media-<media id>"
+  for the first and "media-<media id>-<n>" for the n-th; for any other image, one
+  ("media-<media id>") if its card folder named the species of a sighting of its event:
+  the person who sorted the card named that image.
 - media.filePath is the absolute URL of the image on this site (SITE_URL + the media_file
   view). That view checks access again for whoever follows the link; for another team's
   protected station it serves the copy rebuilt without metadata (shareable.py), so the
   same URL never gives the original to someone who may not have it. filePublic is false
-  (a login is needed); fileMediatype is what that viewer is served.
+  (a login is needed); fileMediatype is what that viewer is served. An image imported by
+  its URL alone (Media.source_url) has that URL: we hold no file of it. At another team's
+  protected station such an image is left out, with its media-based observations: its URL
+  is the original's, and there is no cleaned copy to serve instead.
 - sightings at stations without coordinates are left out (latitude and longitude are
   required); the package's description says how many.
 - no licenses: the exchange records none, and the profile wants both a data and a media
@@ -50,13 +56,14 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from sightings import access, filters
+from sightings import access, camtrapdp_jobs, filters
 from sightings.camtrapdp_validation import TABLES, schema, validate
 from sightings.models import (
     FORMAT_TYPES,
     Deployment,
     ExportJob,
     Media,
+    MediaObservation,
     Sighting,
     Species,
     Team,
@@ -117,6 +124,12 @@ class Summary:
     ends: list[dt.date] = field(default_factory=list)
     latitudes: list[float] = field(default_factory=list)
     longitudes: list[float] = field(default_factory=list)
+
+    def note(self, species: int | None, individual: str | None) -> None:
+        """Count an observation's species and individual in the taxonomic list and project."""
+        if species is not None:
+            self.species.add(species)
+        self.individuals |= individual is not None
 
 
 def build(
@@ -196,39 +209,33 @@ class _table:
 def _write_observations(
     sightings: QuerySet[Sighting], zones: dict, table: _table, summary: Summary, progress
 ) -> None:
-    kinds = dict(Species.objects.values_list("pk", "kind"))
-    scientific = dict(Species.objects.values_list("pk", "scientific_name"))
+    taxa = _Taxa()
     people = _people()
     rows = sightings.order_by("pk").values_list(
         "pk", "event_id", "event__deployment_id", "event__start_at", "event__end_at",
         "species_id", "count", "sex", "life_stage", "behaviour", "individual__code",
-        "comment", "classified_by_id", "classified_at", "classification_method",
+        "comment", "classified_by_id", "classified_by_name", "classified_at",
+        "classification_method", "source_classification_method",
     )  # fmt: skip
     for row in rows.iterator(CHUNK):
         (pk, event, deployment, start, end, species, count, sex, life_stage, behaviour,
-         individual, comment, classified_by, classified_at, method) = row  # fmt: skip
+         individual, comment, classified_by, classified_by_name, classified_at, method,
+         source_method) = row  # fmt: skip
         zone = zones[deployment]
-        kind = kinds.get(species, "unclassified")  # not named yet
         table.write({
             "observationID": str(pk), "deploymentID": str(deployment), "eventID": str(event),
             "eventStart": _stamp(start, zone), "eventEnd": _stamp(end, zone),
-            "observationLevel": "event", "observationType": kind,
-            "scientificName": scientific[species] if kind == Species.Kind.ANIMAL else None,
-            # Camtrap DP counts animals (at least 1); a blank's count means nothing.
-            "count": count if count and kind != Species.Kind.BLANK else None,
-            "lifeStage": life_stage or None,
-            "sex": sex if sex in ("female", "male") else None,
-            "behavior": behaviour or None, "individualID": individual,
-            "classificationMethod": CLASSIFICATION_METHODS.get(method),
-            "classifiedBy": people.get(classified_by),
+            "observationLevel": "event",
+            **taxa.columns(species, count, sex, life_stage, behaviour, individual),
+            # An imported sighting, as its package said (camtrapdp_import.py).
+            "classificationMethod": CLASSIFICATION_METHODS.get(method, source_method or None),
+            "classifiedBy": people.get(classified_by) or classified_by_name or None,
             "classificationTimestamp": _stamp(classified_at, zone),
             "observationComments": comment or None,
         })  # fmt: skip
         summary.observations += 1
         summary.deployments.add(deployment)
-        if species is not None:
-            summary.species.add(species)
-        summary.individuals |= individual is not None
+        summary.note(species, individual)
         if end > summary.last_event_end.get(deployment, start):
             summary.last_event_end[deployment] = end
         if summary.observations % CHUNK == 0:
@@ -236,35 +243,71 @@ def _write_observations(
     progress("building", summary.observations)
 
 
+class _Taxa:
+    """The species columns of an observation, from the catalogue read once."""
+
+    def __init__(self) -> None:
+        self.kinds = dict(Species.objects.values_list("pk", "kind"))
+        self.scientific = dict(Species.objects.values_list("pk", "scientific_name"))
+
+    def columns(self, species, count, sex, life_stage, behaviour, individual) -> dict:
+        kind = self.kinds.get(species, "unclassified")  # not named yet
+        return {
+            "observationType": kind,
+            "scientificName": self.scientific[species] if kind == Species.Kind.ANIMAL else None,
+            # Camtrap DP counts animals (at least 1); a blank's count means nothing.
+            "count": count if count and kind != Species.Kind.BLANK else None,
+            "lifeStage": life_stage or None,
+            "sex": sex if sex in ("female", "male") else None,
+            "behavior": behaviour or None,
+            "individualID": individual,
+        }
+
+
+def _exported_media(
+    viewer: access.Viewer, sightings: QuerySet[Sighting], generalised: set[int]
+) -> QuerySet[Media]:
+    """The images of the exported sightings' events that the viewer may see, but for those
+    known by their URL alone at another team's protected station: that URL is the
+    original's, which we cannot serve cleaned."""
+    return (
+        access.media(viewer)
+        .filter(event__in=sightings.values("event"), captured_at__isnull=False)
+        .exclude(~Q(source_url=""), deployment__location__in=generalised)
+    )
+
+
 def _write_media(
     viewer: access.Viewer, sightings: QuerySet[Sighting], zones: dict, table: _table,
     observations: _table, summary: Summary,
 ) -> None:  # fmt: skip
-    """The images of the exported sightings' events that the viewer may see, and a
-    media-based observation for each whose folder named a sighting's species."""
-    kinds = dict(Species.objects.values_list("pk", "kind"))
-    scientific = dict(Species.objects.values_list("pk", "scientific_name"))
+    """The exported images, and their media-based observations: an imported image's own
+    (MediaObservation), else one for an image whose folder named a sighting's species."""
+    taxa = _Taxa()
     named = sightings.filter(event=OuterRef("event"), species=OuterRef("folder_species"))
+    has_own = MediaObservation.objects.filter(media=OuterRef("pk"))
+    generalised = {pk for pk, place in access.places(viewer).items() if place.generalised}
+    media = _exported_media(viewer, sightings, generalised)
     rows = (
-        access.media(viewer)
-        .filter(event__in=sightings.values("event"), captured_at__isnull=False)
-        .annotate(named=Exists(named))
+        media.annotate(named=Exists(named), has_own=Exists(has_own))
         .order_by("pk")
         .values_list(
             "pk", "deployment_id", "event_id", "captured_at", "format", "original_name",
-            "trigger_mode", "folder_species_id", "named", "deployment__location_id",
+            "trigger_mode", "folder_species_id", "named", "has_own", "deployment__location_id",
+            "source_url",
         )
     )  # fmt: skip
-    generalised = {pk for pk, place in access.places(viewer).items() if place.generalised}
     url = settings.SITE_URL + reverse("sightings:media_file", args=[1, "original"])
     url = url.replace("/1/", "/{}/")
     for (pk, deployment, event, captured, format, name, trigger, folder_species, is_named,
-         location) in rows.iterator(CHUNK):  # fmt: skip
+         has_own, location, source_url) in rows.iterator(CHUNK):  # fmt: skip
         zone = zones[deployment]
         method = CAPTURE_METHODS.get(trigger)
         table.write({
             "mediaID": str(pk), "deploymentID": str(deployment), "captureMethod": method,
-            "timestamp": _stamp(captured, zone), "filePath": url.format(pk),
+            "timestamp": _stamp(captured, zone),
+            # An image imported by its URL stays there: we have no file to link.
+            "filePath": source_url or url.format(pk),
             "filePublic": "false", "fileName": name,
             "fileMediatype": _served_type(format, location in generalised),
         })  # fmt: skip
@@ -272,17 +315,51 @@ def _write_media(
         summary.deployments.add(deployment)
         if method:
             summary.capture_methods.add(method)
-        if is_named:
-            kind = kinds[folder_species]
+        if is_named and not has_own:
             observations.write({
                 "observationID": f"media-{pk}", "deploymentID": str(deployment),
                 "mediaID": str(pk), "eventID": str(event), "eventStart": _stamp(captured, zone),
                 "eventEnd": _stamp(captured, zone), "observationLevel": "media",
-                "observationType": kind,
-                "scientificName": scientific[folder_species] if kind == "animal" else None,
+                **taxa.columns(folder_species, None, "", "", "", None),
                 "classificationMethod": "human",
             })  # fmt: skip
             summary.media_observations += 1
+    _write_media_observations(media, zones, taxa, observations, summary)
+
+
+def _write_media_observations(
+    media: QuerySet[Media], zones: dict, taxa: _Taxa, table: _table, summary: Summary
+) -> None:
+    """An imported image's media-based observations: "media-<media id>" for its first, as
+    for an image named by its folder, then "media-<media id>-2" and on."""
+    rows = (
+        MediaObservation.objects.filter(media__in=media)
+        .order_by("media_id", "pk")
+        .values_list(
+            "media_id", "media__deployment_id", "media__event_id", "media__captured_at",
+            "species_id", "count", "sex", "life_stage", "behaviour", "individual__code",
+            "classification_method", "classified_by_name", "classified_at", "comment",
+        )
+    )  # fmt: skip
+    previous, number = None, 0
+    for (media_id, deployment, event, captured, species, count, sex, life_stage, behaviour,
+         individual, method, classified_by, classified_at,
+         comment) in rows.iterator(CHUNK):  # fmt: skip
+        number = number + 1 if media_id == previous else 1
+        previous = media_id
+        zone = zones[deployment]
+        table.write({
+            "observationID": f"media-{media_id}" + (f"-{number}" if number > 1 else ""),
+            "deploymentID": str(deployment), "mediaID": str(media_id), "eventID": str(event),
+            "eventStart": _stamp(captured, zone), "eventEnd": _stamp(captured, zone),
+            "observationLevel": "media",
+            **taxa.columns(species, count, sex, life_stage, behaviour, individual),
+            "classificationMethod": method or None, "classifiedBy": classified_by or None,
+            "classificationTimestamp": _stamp(classified_at, zone),
+            "observationComments": comment or None,
+        })  # fmt: skip
+        summary.media_observations += 1
+        summary.note(species, individual)
 
 
 def _served_type(format: str, generalised: bool) -> str:
@@ -458,10 +535,11 @@ def build_job(job: ExportJob) -> None:
     stages = {"building": ExportJob.State.BUILDING, "validating": ExportJob.State.VALIDATING}
 
     def progress(stage: str, done: int) -> None:
-        jobs.update(state=stages[stage], done=done)
+        jobs.update(state=stages[stage], done=done, progress_at=timezone.now())
 
     try:
-        build(viewer, filtered(viewer, job.filters), out, progress)
+        with camtrapdp_jobs.Heartbeat(jobs):
+            build(viewer, filtered(viewer, job.filters), out, progress)
     except Exception:
         logger.exception("Camtrap DP export %s failed", job.pk)
         jobs.update(state=ExportJob.State.FAILED, finished_at=timezone.now())

@@ -1,5 +1,7 @@
 """The browser's Camtrap DP download: built while the request waits for small sets, by a
-worker with a progress page for large ones (CAMTRAP_DP_DIRECT_LIMIT)."""
+worker with a progress page for large ones (CAMTRAP_DP_DIRECT_LIMIT); and the upload of a
+package to import into a team's data, imported by a worker, with a progress page that ends
+with what it created or why it was refused."""
 
 from __future__ import annotations
 
@@ -15,9 +17,12 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sightings import access, camtrapdp_export, camtrapdp_validation, tasks
-from sightings.models import ExportJob
+from sightings.access import Action
+from sightings.forms import ImportForm
+from sightings.models import ExportJob, ImportJob
 
 FILENAME = "camtrap-dp.zip"
 logger = logging.getLogger(__name__)
@@ -64,7 +69,8 @@ def _own_job(request: HttpRequest, pk: uuid.UUID) -> ExportJob:
 @login_required
 def export_job(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     job = _own_job(request, pk)
-    return render(request, "sightings/export_job.html", {"job": job, **_progress(job)})
+    context = {"job": job, "keep_days": settings.EXPORT_KEEP_DAYS, **_progress(job)}
+    return render(request, "sightings/export_job.html", context)
 
 
 @login_required
@@ -78,15 +84,77 @@ def _progress(job: ExportJob) -> dict:
         "state_label": job.get_state_display(),
         "done": job.done,
         "total": job.total,
-        "finished": job.state in (ExportJob.State.READY, ExportJob.State.FAILED),
+        "finished": job.state not in ExportJob.ACTIVE,
     }
 
 
 @login_required
 def export_job_download(request: HttpRequest, pk: uuid.UUID) -> FileResponse:
     job = _own_job(request, pk)
-    if job.state != ExportJob.State.READY:
+    if job.state != ExportJob.State.READY or not job.file:  # not yet, or removed since
         raise Http404
     return FileResponse(
         job.file.open("rb"), as_attachment=True, filename=FILENAME, content_type="application/zip"
     )
+
+
+# Imports.
+
+# What an import created, table by table, in the order a package is read.
+CREATED = {
+    "locations": gettext_lazy("Locations"),
+    "deployments": gettext_lazy("Deployments"),
+    "events": gettext_lazy("Events"),
+    "media": gettext_lazy("Images"),
+    "sightings": gettext_lazy("Sightings"),
+    "media observations": gettext_lazy("Observations of single images"),
+    "individuals": gettext_lazy("Individuals"),
+    "species": gettext_lazy("Species added to the catalogue"),
+}
+
+
+@login_required
+def import_package(request: HttpRequest, pk: int) -> HttpResponse:
+    team = access.get_team_for_user(request, pk, Action.IMPORT)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        package = form.cleaned_data["package"]
+        job = ImportJob(owner=request.user, team=team, name=package.name[:255])
+        # A temporary upload is moved into place, not copied (FILE_UPLOAD_TEMP_DIR).
+        job.file.save(f"imports/{job.pk}.zip", package, save=False)
+        job.save()
+        transaction.on_commit(lambda: tasks.import_camtrapdp.delay(str(job.pk)))
+        return redirect("sightings:import_job", job.pk)
+    jobs = ImportJob.objects.filter(team=team, owner=request.user)[:10]
+    return render(
+        request, "sightings/import_package.html", {"team": team, "form": form, "jobs": jobs}
+    )
+
+
+def _own_import(request: HttpRequest, pk: uuid.UUID) -> ImportJob:
+    """The job, for its owner only: anyone else is answered as if it did not exist."""
+    job = ImportJob.objects.select_related("team").filter(pk=pk, owner=request.user).first()
+    if job is None:
+        raise Http404
+    return job
+
+
+@login_required
+def import_job(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    job = _own_import(request, pk)
+    created = [(label, job.counts.get(table, 0)) for table, label in CREATED.items()]
+    context = {"job": job, "created": created, **_import_progress(job)}
+    return render(request, "sightings/import_job.html", context)
+
+
+@login_required
+def import_job_progress(request: HttpRequest, pk: uuid.UUID) -> JsonResponse:
+    return JsonResponse(_import_progress(_own_import(request, pk)))
+
+
+def _import_progress(job: ImportJob) -> dict:
+    return {
+        "state": job.state,
+        "state_label": job.get_state_display(),
+        "finished": job.state not in ImportJob.ACTIVE,
+    }

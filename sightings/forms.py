@@ -7,7 +7,7 @@ from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from sightings import members
+from sightings import ingest, members
 from sightings.classification import Naming
 from sightings.models import (
     Deployment,
@@ -82,6 +82,25 @@ class UploadForm(forms.Form):
             raise forms.ValidationError(_("Each file needs exactly one path."))
         cleaned["paths"] = paths or [""] * len(files)
         return cleaned
+
+
+class ImportForm(forms.Form):
+    package = forms.FileField(
+        label=_("Camtrap DP package (ZIP)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".zip,application/zip"}),
+    )
+
+    def clean_package(self):
+        package = self.cleaned_data["package"]
+        if isinstance(package, ingest.OversizeUpload):
+            raise forms.ValidationError(_(ingest.TOO_LARGE))
+        # Typed by its first bytes, never its name.
+        if not ingest.read_head(package).startswith(ingest.ZIP_SIGNATURE):
+            raise forms.ValidationError(
+                _("The file is not a ZIP archive. Upload the package as a .zip of its "
+                  "datapackage.json, deployments.csv, media.csv and observations.csv.")
+            )  # fmt: skip
+        return package
 
 
 def check_individual(species: Species | None, individual: Individual | None) -> None:

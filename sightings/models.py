@@ -814,6 +814,10 @@ class Sighting(models.Model):
         SUBADULT = "subadult", _("subadult")
         JUVENILE = "juvenile", _("juvenile")
 
+    # Camtrap DP classificationMethod: the two ways a package may say it was classified.
+    PACKAGE_METHODS = [(Method.HUMAN.value, Method.HUMAN.label),
+                       (Method.MACHINE.value, Method.MACHINE.label)]  # fmt: skip
+
     event = models.ForeignKey(
         Event, models.CASCADE, related_name="sightings", verbose_name=_("event")
     )
@@ -840,6 +844,14 @@ class Sighting(models.Model):
     classification_method = models.CharField(
         _("classified how"), max_length=10, choices=Method.choices, blank=True
     )
+    # Imported sightings (classification_method "imported"): who named it and how, as the
+    # package says (Camtrap DP classifiedBy, classificationMethod), so that it is exported
+    # again as it came. The person is a name, not one of our users.
+    classified_by_name = models.CharField(_("classified by (name)"), max_length=255, blank=True)
+    source_classification_method = models.CharField(
+        _("classified how, in the imported package"), max_length=10, blank=True,
+        choices=PACKAGE_METHODS,
+    )  # fmt: skip
     review_status = models.CharField(
         _("review status"), max_length=10, choices=Review.choices, default=Review.PENDING
     )
@@ -891,6 +903,52 @@ class Sighting(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.species_id is None
+
+
+class MediaObservation(models.Model):
+    """A media-based observation of an imported Camtrap DP package: what one image shows,
+    as the package says it. An image may have several (an adult and her nine young, two
+    species), so they are rows of their own; sightings stay what events show."""
+
+    media = models.ForeignKey(
+        Media, models.CASCADE, related_name="observations", verbose_name=_("media")
+    )
+    # None: not classified yet (observationType "unclassified").
+    species = models.ForeignKey(
+        Species, models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("species"),
+    )  # fmt: skip
+    count = models.PositiveIntegerField(_("count"), null=True, blank=True)
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, blank=True)
+    life_stage = models.CharField(
+        _("life stage"), max_length=10, choices=Sighting.LifeStage.choices, blank=True
+    )
+    behaviour = models.CharField(_("behaviour"), max_length=255, blank=True)
+    individual = models.ForeignKey(
+        Individual, models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("individual"),
+    )  # fmt: skip
+    classification_method = models.CharField(
+        _("classified how"), max_length=10, blank=True,
+        choices=Sighting.PACKAGE_METHODS,
+    )  # fmt: skip
+    classified_by_name = models.CharField(_("classified by (name)"), max_length=255, blank=True)
+    classified_at = models.DateTimeField(_("classified at"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    # Its observationID in the package, prefixed with the package's id, as Sighting.source_id.
+    source_id = models.CharField(_("id in the imported package"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["media", "pk"]
+        verbose_name = _("media observation")
+        verbose_name_plural = _("media observations")
+        indexes = [
+            # Importing a package again finds each image's observations by their ids.
+            models.Index(fields=["media", "source_id"], name="media_observation_source"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.species) if self.species else str(_("not named yet"))
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -1125,7 +1183,18 @@ class ExportJob(models.Model):
     done = models.PositiveIntegerField(_("sightings written"), default=0)
     file = models.FileField(_("file"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    # When the job was sent, or last heard from while running (camtrapdp_jobs.Heartbeat): a
+    # job not heard from for EXPORT_STALL_MINUTES lost its worker.
+    progress_at = models.DateTimeField(_("last progress at"), default=timezone.now)
+    # Sent again once after its worker was lost; failed the second time (camtrapdp_jobs.py).
+    attempt_count = models.PositiveSmallIntegerField(_("times sent again"), default=0)
+    # A fixed English sentence, translated when shown.
+    failure_reason = models.TextField(_("failure reason"), blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    # Not finished: waiting for a worker, or with one.
+    RUNNING = (State.BUILDING, State.VALIDATING)
+    ACTIVE = (State.QUEUED, *RUNNING)
 
     class Meta:
         ordering = ["-created_at"]
@@ -1204,3 +1273,48 @@ class CrossBorderNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record} → {self.user}"
+
+
+class ImportJob(models.Model):
+    """A Camtrap DP package uploaded from the browser for one team and imported by a
+    worker: how far it has come, then what it created or why it was refused."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("waiting for a worker")
+        VALIDATING = "validating", _("validating the package")
+        IMPORTING = "importing", _("importing")
+        DONE = "done", _("imported")
+        REFUSED = "refused", _("refused: the package does not validate")
+        FAILED = "failed", _("failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="+", verbose_name=_("owner")
+    )
+    team = models.ForeignKey(Team, models.CASCADE, related_name="+", verbose_name=_("team"))
+    # The uploaded zip, removed EXPORT_KEEP_DAYS after the job was created.
+    file = models.FileField(_("file"), max_length=255, blank=True)
+    name = models.CharField(_("file name"), max_length=255, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    # Rows created per table ({"deployments": 4, ...}), and the package's images sent
+    # through the upload pipeline.
+    counts = models.JSONField(_("created"), default=dict, blank=True)
+    media_files = models.PositiveIntegerField(_("image files sent for processing"), default=0)
+    # Why the package was refused: the validation's own messages, and nothing was written.
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    failure_reason = models.TextField(_("failure reason"), blank=True)
+    attempt_count = models.PositiveSmallIntegerField(_("times sent again"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    progress_at = models.DateTimeField(_("last progress at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    RUNNING = (State.VALIDATING, State.IMPORTING)
+    ACTIVE = (State.QUEUED, *RUNNING)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return f"{self.team} {self.name} {self.created_at:%Y-%m-%d %H:%M}"

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_noop
 
 from sightings import (
     camtrapdp_export,
+    camtrapdp_jobs,
     crossborder,
     digests,
     events,
@@ -23,7 +24,7 @@ from sightings import (
     processing,
     workers,
 )
-from sightings.models import CrossBorderNotice, Deployment, ExportJob, Media
+from sightings.models import CrossBorderNotice, Deployment, ExportJob, ImportJob, Media
 
 logger = logging.getLogger(__name__)
 
@@ -154,15 +155,36 @@ _broker_down_until = {"at": 0.0}
 
 # A package of a million observations takes minutes, past the per-image limits. Acknowledged
 # on receipt: a worker lost mid-export leaves its job unfinished rather than having Redis
-# hand the same long export to another worker after CELERY_VISIBILITY_TIMEOUT.
+# hand the same long export to another worker after CELERY_VISIBILITY_TIMEOUT; the job's
+# heartbeat stops, and tidy_camtrapdp_jobs sends it again (camtrapdp_jobs.py). The same for
+# imports.
 EXPORT_TIME_LIMIT = 6 * 3600
 
 
 @shared_task(time_limit=EXPORT_TIME_LIMIT, soft_time_limit=EXPORT_TIME_LIMIT - 60)
 def build_export(job_id: str) -> None:
     """Build a Camtrap DP package asked for from the browser (camtrapdp_export.py)."""
-    job = ExportJob.objects.select_related("owner").filter(pk=job_id).first()
-    if job is None or job.state != ExportJob.State.QUEUED:
+    jobs = ExportJob.objects.filter(pk=job_id)
+    if not camtrapdp_jobs.claim(jobs, ExportJob.State.BUILDING):
         logger.warning("Export %s is gone or started already; nothing to do", job_id)
         return
-    camtrapdp_export.build_job(job)
+    camtrapdp_export.build_job(jobs.select_related("owner").get())
+
+
+@shared_task(time_limit=EXPORT_TIME_LIMIT, soft_time_limit=EXPORT_TIME_LIMIT - 60)
+def import_camtrapdp(job_id: str) -> None:
+    """Import a Camtrap DP package uploaded from the browser (camtrapdp_import.py)."""
+    from sightings import camtrapdp_import  # here: it ingests, which sends these tasks
+
+    jobs = ImportJob.objects.filter(pk=job_id)
+    if not camtrapdp_jobs.claim(jobs, ImportJob.State.VALIDATING):
+        logger.warning("Import %s is gone or started already; nothing to do", job_id)
+        return
+    camtrapdp_import.run_job(jobs.select_related("owner", "team").get())
+
+
+@shared_task(ignore_result=True)
+def tidy_camtrapdp_jobs() -> None:
+    """Remove old export and import packages and bring back jobs whose worker was lost
+    (camtrapdp_jobs.py); run by Celery beat every minute."""
+    camtrapdp_jobs.tidy()

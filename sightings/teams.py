@@ -53,6 +53,7 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "team": team,
         "can_manage": can_manage,
+        "can_import": access.may(request, Action.IMPORT, team.pk),
         "locations": locations,
         "regrouping": regrouping(team),
     }

@@ -53,6 +53,13 @@ urlpatterns = [
         camtrapdp_views.export_job_download,
         name="export_job_download",
     ),
+    path("teams/<int:pk>/import/", camtrapdp_views.import_package, name="import_package"),
+    path("imports/<uuid:pk>/", camtrapdp_views.import_job, name="import_job"),
+    path(
+        "imports/<uuid:pk>/progress/",
+        camtrapdp_views.import_job_progress,
+        name="import_job_progress",
+    ),
     path("map/", browsing.map_page, name="map_page"),
     path("map.geojson", browsing.geojson, name="geojson"),
     path("analysis/activity/", activity_views.activity_page, name="activity_page"),

@@ -375,17 +375,19 @@ UNID,unknown
 _TASK = re.compile(r"Task [\w.]+\[([0-9a-f-]+)\] (received|succeeded|raised|failed|retry)")
 
 
-def wait_until_quiet(worker: WorkerProcess, timeout: float = 60) -> None:
-    """Until nothing waits to be grouped or judged independent and the worker has finished
-    every task it received (its tasks take their pending row off before they run)."""
+def wait_until_quiet(worker: WorkerProcess, timeout: float = 180) -> None:
+    """Until the worker has nothing left of the test's: images processed, nothing waiting to
+    be grouped or judged independent, and every task it received finished (its tasks take
+    their pending row off before they run), so no data is emptied under a running task."""
     from sightings.models import PendingGrouping, PendingIndependence
 
     def quiet() -> bool:
         running: set[str] = set()
         for task, what in _TASK.findall(worker.text()):
             (running.add if what == "received" else running.discard)(task)
+        busy = Media.objects.filter(state__in=[Media.State.QUEUED, Media.State.PROCESSING])
         pending = PendingGrouping.objects.exists() or PendingIndependence.objects.exists()
-        return not running and not pending
+        return not running and not pending and not busy.exists()
 
     wait_until(quiet, timeout, worker.text)
 

@@ -19,6 +19,9 @@ MODELS = [
     "folderanswer",
     "individual",
     "malfunctionperiod",
+    "mediaobservation",
+    "exportjob",
+    "importjob",
 ]
 
 

@@ -16,7 +16,13 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from sightings import access, camtrapdp_export, camtrapdp_validation, classification
+from sightings import (
+    access,
+    camtrapdp_export,
+    camtrapdp_import,
+    camtrapdp_validation,
+    classification,
+)
 from sightings.models import (
     Event,
     ExportJob,
@@ -312,3 +318,59 @@ def test_a_worker_builds_a_large_set_and_only_its_owner_downloads_it(
     client.force_login(alice)
     for url in ("", "progress/", "download/"):
         assert client.get(f"/exports/{job.pk}/{url}").status_code == 404
+
+
+# Imported data, exported again: as its package said it.
+
+EXAMPLE = TESTDATA / "camera-trap" / "camtrap-dp-example"
+PACKAGE = "7cca70f5-ef8c-4f86-85fb-8f070937d7ab/"
+
+
+@pytest.fixture
+def imported(ru_team, boris) -> None:
+    """The official example, imported by the Russian team and approved."""
+    camtrapdp_import.import_package(EXAMPLE, ru_team, boris)
+    Sighting.objects.update(review_status="approved")
+
+
+def test_an_imported_sighting_says_who_classified_it_and_how(imported, site_admin, tmp_path):
+    files = export(site_admin, tmp_path)
+    mallard = Sighting.objects.get(source_id=PACKAGE + "705e6036")
+    row = next(r for r in rows(files, "observations") if r["observationID"] == str(mallard.pk))
+    assert (row["classificationMethod"], row["classifiedBy"]) == ("human", "Danny Van der beeck")
+    assert row["classificationTimestamp"] == "2020-07-09T11:39:52+02:00"  # Etc/GMT-2
+
+
+def test_every_observation_of_an_imported_image_is_exported(imported, site_admin, tmp_path):
+    files = export(site_admin, tmp_path)
+    image = Media.objects.get(source_id=PACKAGE + "a33837bf")
+    own = [r for r in rows(files, "observations") if r["mediaID"] == str(image.pk)]
+    assert [(r["observationID"], r["count"], r["lifeStage"]) for r in own] == [
+        (f"media-{image.pk}", "1", "adult"), (f"media-{image.pk}-2", "9", "juvenile"),
+    ]  # fmt: skip
+    media_based = [r for r in rows(files, "observations") if r["observationLevel"] == "media"]
+    # All 513 but those of the ten files still waiting to be processed (no time yet) and of
+    # three images whose events have media-based observations only (no sighting).
+    assert len(media_based) == 513 - 10 - 3
+
+
+def test_an_image_known_by_its_url_links_it_but_never_at_a_protected_station(
+    imported, site_admin, alice, tmp_path
+):
+    image = Media.objects.select_related("deployment").get(source_id=PACKAGE + "07840dcc")
+    files = export(site_admin, tmp_path)
+    row = next(r for r in rows(files, "media") if r["mediaID"] == str(image.pk))
+    assert row["filePath"] == image.source_url
+    assert row["filePath"].startswith("https://multimedia.agouti.eu/assets/07840dcc")
+    # Its station protected, another team gets the station's records but none of its images.
+    station = image.deployment.location_id
+    Location.objects.filter(pk=station).update(has_sensitive_species=True)
+    files = export(alice, tmp_path)
+    held_back = {
+        str(pk)
+        for pk in Media.objects.filter(deployment__location=station).values_list("pk", flat=True)
+    }  # noqa: E501
+    assert not {r["mediaID"] for r in rows(files, "media")} & held_back
+    assert not {r["mediaID"] for r in rows(files, "observations")} & held_back
+    assert any(r["deploymentID"] == str(image.deployment_id) for r in rows(files, "observations"))
+    assert all(r["filePath"].startswith("https://") for r in rows(files, "media"))

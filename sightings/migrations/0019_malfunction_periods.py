@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
     camera operation (effort.py)."""
 
     dependencies = [
-        ("sightings", "0017_imported"),
+        ("sightings", "0018_exchange"),
     ]
 
     operations = [

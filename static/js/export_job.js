@@ -1,11 +1,11 @@
-// Follows a Camtrap DP export built by a worker; once it is finished the page is loaded
-// again, so the server renders the download link or the failure.
+// Follows a Camtrap DP export or import run by a worker; once it is finished the page is
+// loaded again, so the server renders the download link, what was imported, or the failure.
 (function () {
   "use strict";
-  const section = document.getElementById("export-progress");
+  const section = document.getElementById("job-progress");
   if (!section || section.dataset.finished === "true") return;
-  const state = document.getElementById("export-state");
-  const bar = document.getElementById("export-bar");
+  const state = document.getElementById("job-state");
+  const bar = document.getElementById("job-bar");
 
   async function poll() {
     try {
@@ -17,8 +17,11 @@
           return;
         }
         state.textContent = progress.state_label;
-        bar.max = progress.total || 1;
-        bar.value = progress.done;
+        // An import says no numbers: its bar stays one that only moves.
+        if (progress.total !== undefined) {
+          bar.max = progress.total || 1;
+          bar.value = progress.done;
+        }
       }
     } catch (error) {
       // A dropped connection: asked again at the next tick.
