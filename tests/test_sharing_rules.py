@@ -139,12 +139,12 @@ def check_individual(client, world, shown):
     assert f'<td class="number">{len(shown)}</td>' in listing
     page = client.get(f"/individuals/{individual.pk}/").content.decode()
     for name in ("old", "recent"):
-        assert (f"<td>{STATIONS[name]}</td>" in page) == (name in shown), name
+        assert (f"<strong>{STATIONS[name]}</strong>" in page) == (name in shown), name
     # First and last seen, and the countries, come from what is shown only.
     for name in ("old", "recent"):
         when = world[name]["sighting"].observed_at.strftime("%Y-%m-%d %H:%M UTC")
         assert (when in page) == (name in shown), name
-    assert ("<td>China</td>" in page) == bool(shown)
+    assert ('<td id="countries">China</td>' in page) == bool(shown)
 
 
 def check_filters(client, world, shown):
