@@ -84,6 +84,17 @@ class Options:
     max_days: int | None = None
 
 
+def day1(text: str) -> str | dt.date:
+    """camtrapR's day1 as given: "station", "survey" or a date (YYYY-MM-DD)."""
+    text = text.strip().lower()
+    if text in ("station", "survey"):
+        return text
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise HistoryError(_("day1 is station, survey or a date (YYYY-MM-DD).")) from None
+
+
 def detection_history(
     operation: Operation, detections: list[tuple[int, dt.datetime]], options: Options
 ) -> History:
@@ -142,6 +153,11 @@ def _check(operation: Operation, rows: list, detections: list, options: Options)
                              "of operation."))  # fmt: skip
     if options.buffer is not None and (options.buffer < 1 or isinstance(options.day1, dt.date)):
         raise HistoryError(_("A buffer is 1 day or more, and only with day1 station or survey."))
+    if options.buffer is not None and options.buffer >= len(operation.days):
+        # Every station would start after its last day, as _adjust finds; found here, before
+        # a buffer of billions of days overflows the dates.
+        raise HistoryError(_("At every station the occasions start after retrieval: choose "
+                             "a smaller buffer."))  # fmt: skip
     if options.min_active_days is not None and options.min_active_days > length:
         raise HistoryError(_("The minimum of active days is more than the occasion length."))
     if options.scale_effort and length == 1:

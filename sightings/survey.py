@@ -83,6 +83,12 @@ def trap_nights(values: list[float | None]) -> float:
     return math.fsum(value for value in values if value is not None)
 
 
+def rai(count: int, nights: float) -> float | None:
+    """The relative abundance index: independent detections per 100 trap nights (None
+    without trap nights, camtrapR's NA)."""
+    return count / nights * 100 if nights else None
+
+
 def event_rows(operation: Operation, found: list[Events]) -> Iterator[list[str]]:
     """The events table, with its header."""
     stations = {row.location_id: row for row in operation.rows}
@@ -97,8 +103,10 @@ def event_rows(operation: Operation, found: list[Events]) -> Iterator[list[str]]
         nights = trap_nights(stations[location].values)
         for species in sorted({item.species for item in found}):
             count = counts.get((location, species), 0)
-            rai = count / nights * 100 if nights else None
-            yield [stations[location].station, species, str(count), number(nights), number(rai)]
+            yield [
+                stations[location].station, species, str(count), number(nights),
+                number(rai(count, nights)),
+            ]  # fmt: skip
 
 
 def station_rows(

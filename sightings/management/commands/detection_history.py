@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -63,12 +62,10 @@ class Command(BaseCommand):
 
 
 def _options(given: dict) -> occupancy.Options:
-    day1 = given["day1"].lower()
-    if day1 not in ("station", "survey"):
-        try:
-            day1 = dt.date.fromisoformat(day1)
-        except ValueError:
-            raise CommandError("--day1 is station, survey or a date (YYYY-MM-DD).") from None
+    try:
+        day1 = occupancy.day1(given["day1"])
+    except occupancy.HistoryError as error:
+        raise CommandError(str(error)) from None
     return occupancy.Options(
         occasion_length=given["occasion_length"], day1=day1, output=given["output"],
         include_effort=given["include_effort"], scale_effort=given["scale_effort"],
