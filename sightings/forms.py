@@ -411,3 +411,112 @@ MalfunctionFormSet = forms.inlineformset_factory(
     extra=1,
     can_delete=True,
 )
+
+
+class SurveyForm(forms.Form):
+    """The survey page's options beside the browser's filters (their fields name that form,
+    form="filters", as ActivityForm's do): the camera_operation and survey_report commands'
+    options, with their defaults (unset: the command's default)."""
+
+    min_delta = forms.FloatField(
+        label=_("Minutes between independent records"), required=False, min_value=0,
+        help_text=_("Empty: the site's rule, as the sightings are marked."),
+        widget=forms.NumberInput(attrs={"form": "filters", "step": "any"}),
+    )  # fmt: skip
+    occasion_start_hour = forms.TypedChoiceField(
+        label=_("Days start at"), required=False, coerce=int, empty_value=0,
+        choices=[(hour, f"{hour:02d}:00") for hour in range(24)],
+        widget=forms.Select(attrs={"form": "filters"}),
+    )  # fmt: skip
+    no_problems = forms.BooleanField(
+        label=_("Ignore malfunction periods"), required=False,
+        widget=forms.CheckboxInput(attrs={"form": "filters"}),
+    )  # fmt: skip
+    all_cams_on = forms.BooleanField(
+        label=_("A station is on only while all its cameras are"), required=False,
+        widget=forms.CheckboxInput(attrs={"form": "filters"}),
+    )  # fmt: skip
+    cameras_independent = forms.BooleanField(
+        label=_("A station's cameras add up"), required=False,
+        widget=forms.CheckboxInput(attrs={"form": "filters"}),
+    )  # fmt: skip
+    by_camera = forms.BooleanField(
+        label=_("Camera operation: a row per camera"), required=False,
+        widget=forms.CheckboxInput(attrs={"form": "filters"}),
+    )  # fmt: skip
+
+
+class HistoryForm(forms.Form):
+    """The detection_history command's options on the survey page (in the same form as the
+    filters); what only camtrapR's rules can check is checked by occupancy.py, whose
+    messages the page shows as the command does."""
+
+    # Its fields are in the filters' form: "required" in the page would stop every Filter.
+    use_required_attribute = False
+
+    history_species = forms.ModelChoiceField(
+        label=_("Species"), queryset=Species.objects.exclude(kind=Species.Kind.BLANK),
+        error_messages={"required": _("Choose the species of the detection history.")},
+        widget=forms.Select(attrs={"form": "filters"}),
+    )  # fmt: skip
+    occasion_length = forms.IntegerField(
+        label=_("Occasion length (days)"),
+        error_messages={"required": _("Give the occasion length in days.")},
+        widget=forms.NumberInput(attrs={"form": "filters"}),
+    )  # fmt: skip
+    day1 = forms.CharField(
+        label=_("Occasions start"), required=False, max_length=20,
+        help_text=_("station (each station's first day), survey (the first station's) or a "
+                    "date, YYYY-MM-DD"),
+        widget=forms.TextInput(attrs={"form": "filters", "list": "day1-choices"}),
+    )  # fmt: skip
+    output = forms.ChoiceField(
+        label=_("Output"), required=False,
+        choices=[("binary", _("Detected or not (binary)")),
+                 ("count", _("Number of detections (count)"))],
+        widget=forms.RadioSelect(attrs={"form": "filters"}),
+    )  # fmt: skip
+    include_effort = forms.BooleanField(
+        label=_("Include the effort"), required=False,
+        help_text=_("Incomplete occasions are kept, with the effort as a matrix of its own; "
+                    "without it they are NA."),
+        widget=forms.CheckboxInput(attrs={"form": "filters"}),
+    )  # fmt: skip
+    scale_effort = forms.BooleanField(
+        label=_("Scale the effort"), required=False,
+        widget=forms.CheckboxInput(attrs={"form": "filters"}),
+    )  # fmt: skip
+    min_active_days = forms.FloatField(
+        label=_("Fewest active days in an occasion"), required=False,
+        widget=forms.NumberInput(attrs={"form": "filters", "step": "any"}),
+    )  # fmt: skip
+    buffer = forms.IntegerField(
+        label=_("Buffer (days)"), required=False,
+        widget=forms.NumberInput(attrs={"form": "filters"}),
+    )  # fmt: skip
+    max_days = forms.IntegerField(
+        label=_("Most days per station"), required=False,
+        widget=forms.NumberInput(attrs={"form": "filters"}),
+    )  # fmt: skip
+
+    # What a query that names none of them means (the command's defaults).
+    DEFAULTS = {"day1": "station", "output": "binary"}
+
+    def __init__(self, data=None, **kwargs) -> None:
+        if data is not None:
+            data = data.copy()
+            for name, value in self.DEFAULTS.items():
+                data[name] = data.get(name) or value
+        super().__init__(data, **kwargs)
+
+    @staticmethod
+    def asked(query) -> bool:
+        """Whether the query asks for a detection history (it names its species or its
+        occasion length)."""
+        return bool(query.get("history_species") or query.get("occasion_length"))
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("scale_effort") and not cleaned.get("include_effort"):
+            raise ValidationError(_("The effort can be scaled only when it is included."))
+        return cleaned

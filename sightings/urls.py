@@ -7,6 +7,7 @@ from sightings import (
     camtrapdp_views,
     resumable,
     reviewing,
+    survey_views,
     teams,
     views,
 )
@@ -69,6 +70,13 @@ urlpatterns = [
         name="activity_figure",
     ),
     path("analysis/activity/times.csv", activity_views.activity_times, name="activity_times"),
+    path("analysis/survey/", survey_views.survey_page, name="survey_page"),
+    path("analysis/survey/map.json", survey_views.survey_map, name="survey_map"),
+    re_path(
+        r"^analysis/survey/(?P<table>report|stations|camop|history|effort)\.csv$",
+        survey_views.survey_download,
+        name="survey_download",
+    ),
     path("sightings/<int:pk>/", browsing.sighting_detail, name="sighting_detail"),
     path("sightings/<int:pk>/review/", browsing.review_sighting, name="review_sighting"),
     path("review/", reviewing.queue, name="review_queue"),

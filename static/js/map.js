@@ -1,7 +1,8 @@
 // Maps: the browser's map of locations (#map, points from its GeoJSON, clustered), a
-// sighting's small map (#mini-map) and an individual's stations (#individual-map). Tiles
-// come from the configured server; when they cannot be loaded (offline, blocked) the map
-// draws a plain coordinate grid instead.
+// sighting's small map (#mini-map), an individual's stations (#individual-map) and the
+// survey page's relative abundance by station (#rai-map). Tiles come from the configured
+// server; when they cannot be loaded (offline, blocked) the map draws a plain coordinate
+// grid instead.
 (function () {
   "use strict";
 
@@ -151,10 +152,106 @@
     element.dataset.points = String(points.length);
   }
 
+  // The survey page's relative abundance (#rai-map): a circle per station for the species
+  // chosen in the list beside it, larger and darker with the RAI; the places are those the
+  // server gave this reader (a protected station at its grid cell, drawn dashed).
+  const RAI_COLOURS = ["#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"];  // viridis, 5 steps
+
+  function raiPopup(feature, species, element) {
+    const box = document.createElement("div");
+    const name = document.createElement("strong");
+    name.textContent = feature.properties.name;
+    box.append(name);
+    if (feature.properties.generalised) {
+      const note = document.createElement("div");
+      note.className = "meta";
+      note.textContent = element.dataset.generalisedLabel;
+      box.append(note);
+    }
+    const rai = feature.properties.rai[species];
+    const lines = [
+      [element.dataset.detectionsLabel, feature.properties.detections[species]],
+      [element.dataset.nightsLabel, raiNumber(feature.properties.trap_nights, 2)],
+      [element.dataset.raiLabel, rai === null ? "NA" : raiNumber(rai, 2)],
+    ];
+    const list = document.createElement("ul");
+    for (const [label, value] of lines) {
+      const item = document.createElement("li");
+      item.textContent = label + ": " + value;
+      list.append(item);
+    }
+    box.append(list);
+    return box;
+  }
+
+  function raiNumber(value, digits) {
+    return value.toLocaleString(document.documentElement.lang, {maximumFractionDigits: digits});
+  }
+
+  function raiLegend(box, most, element) {
+    box.replaceChildren();
+    const title = document.createElement("strong");
+    title.textContent = element.dataset.legendLabel;
+    box.append(title);
+    const rows = RAI_COLOURS.map((colour, step) => [
+      colour, raiNumber(most * step / 5, 1) + "–" + raiNumber(most * (step + 1) / 5, 1),
+    ]);
+    rows.unshift([null, "0: " + element.dataset.noneLabel]);
+    for (const [colour, text] of most > 0 ? rows : rows.slice(0, 1)) {
+      const row = document.createElement("div");
+      const swatch = document.createElement("span");
+      swatch.className = colour ? "rai-swatch" : "rai-swatch rai-none";
+      if (colour) swatch.style.background = colour;
+      row.append(swatch, document.createTextNode(text));
+      box.append(row);
+    }
+  }
+
+  async function raiMap(element) {
+    const map = L.map(element, {maxZoom: 18}).setView([44, 131], 5);
+    baseLayer(map, element);
+    const select = document.getElementById(element.dataset.species);
+    const status = document.getElementById("rai-map-status");
+    const response = await fetch(element.dataset.url, {headers: {Accept: "application/json"}});
+    if (!response.ok) return;
+    const data = await response.json();
+    const layer = L.layerGroup().addTo(map);
+    const legend = L.control({position: "bottomright"});
+    legend.onAdd = () => L.DomUtil.create("div", "rai-legend");
+    legend.addTo(map);
+    function draw() {
+      const species = select.value;
+      layer.clearLayers();
+      const most = Math.max(0, ...data.features.map((f) => f.properties.rai[species] || 0));
+      for (const feature of data.features) {
+        const [longitude, latitude] = feature.geometry.coordinates;
+        const rai = feature.properties.rai[species];
+        const dashed = feature.properties.generalised ? "4 3" : null;
+        const style = rai ? {
+          radius: 6 + 14 * Math.sqrt(rai / most), color: "#1b241f", weight: 1, dashArray: dashed,
+          fillColor: RAI_COLOURS[Math.min(4, Math.floor(rai / most * 5))], fillOpacity: 0.85,
+        } : {radius: 5, color: "#5a6a61", weight: 2, dashArray: dashed, fill: false};
+        L.circleMarker([latitude, longitude], style)
+          .bindPopup(() => raiPopup(feature, species, element))
+          .addTo(layer);
+      }
+      raiLegend(legend.getContainer(), most, element);
+      element.dataset.shown = species;
+    }
+    select.addEventListener("change", draw);
+    draw();
+    const points = data.features.map((f) => [f.geometry.coordinates[1], f.geometry.coordinates[0]]);
+    if (points.length) map.fitBounds(L.latLngBounds(points).pad(0.2), {maxZoom: 11});
+    element.dataset.points = String(points.length);
+    if (status) status.textContent = data.summary;
+  }
+
   const big = document.getElementById("map");
   if (big) locationsMap(big);
   const small = document.getElementById("mini-map");
   if (small) miniMap(small);
   const stations = document.getElementById("individual-map");
   if (stations) stationsMap(stations);
+  const rai = document.getElementById("rai-map");
+  if (rai) raiMap(rai);
 })();
