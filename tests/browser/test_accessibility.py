@@ -31,6 +31,9 @@ def pages(exchange: dict) -> dict[str, list[str]]:
             f"/individuals/{exchange['individual'].pk}/edit/", "/individuals/new/",
             "/record-table/", "/analysis/activity/",
             "/analysis/activity/?species=" + str(exchange["named"].species_id),
+            "/analysis/survey/",
+            f"/analysis/survey/?history_species={exchange['named'].species_id}"
+            "&occasion_length=7&include_effort=on",
             "/no/such/page/",
         ],
         # A reviewer of the other team: the upload page is not his (403).

@@ -63,6 +63,7 @@ def test_the_key_pages_break_no_rule_of_the_policy(page, live_server, recorded, 
         "individuals": "/individuals/",
         "record table": "/record-table/",
         "activity": f"/analysis/activity/?species={sighting.species_id}",
+        "survey": "/analysis/survey/",
     }
     for name, path in pages.items():
         response = page.goto(live_server.url + path)
