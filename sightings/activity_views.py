@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from sightings import access, activity, activity_chart, exports
-from sightings.browsing import _chips, _query_without
+from sightings.browsing import chips, query_without
 from sightings.filters import SightingFilter
 from sightings.forms import ActivityForm
 from sightings.models import Country, Sighting, Species
@@ -278,11 +278,11 @@ def activity_page(request: HttpRequest) -> HttpResponse:
     filterset, form, analysis = _analysis(request)
     context = {
         "filter": filterset,
-        "chips": _chips(request, filterset),
+        "chips": chips(request, filterset),
         "activity_form": form,
         "analysis": analysis,
         "figures": _figures(analysis) if analysis is not None else [],
-        "query": _query_without(request, "chart"),
+        "query": query_without(request, "chart"),
     }
     status = 200 if analysis is not None else 400
     return render(request, "sightings/activity.html", context, status=status)

@@ -48,27 +48,27 @@ def _bad_query(filterset: SightingFilter) -> JsonResponse:
     return JsonResponse({"errors": filterset.errors}, status=400)
 
 
-def _chips(request: HttpRequest, filterset: SightingFilter) -> list[tuple[str, str]]:
+def chips(request: HttpRequest, filterset: SightingFilter) -> list[tuple[str, str]]:
     """Every filter in force as (label, query without it); a multiple choice gives a chip per
     value, so each can be dropped alone."""
     if not filterset.is_valid():
         return []
     form, chosen = filterset.form, filterset.form.cleaned_data
-    chips = []
+    found = []
     for name, field in form.fields.items():
         value = chosen.get(name)
         if name in RANGES:
             if value is not None or chosen.get(RANGES[name]) is not None:
-                chips.append(_range_chip(request, form, name, RANGES[name]))
+                found.append(_range_chip(request, form, name, RANGES[name]))
         elif name in RANGES.values() or not value:
             continue  # a range's second end is in its first end's chip
         elif isinstance(field, forms.MultipleChoiceField | forms.ModelMultipleChoiceField):
-            chips += [_value_chip(request, field, name, one) for one in value]
+            found += [_value_chip(request, field, name, one) for one in value]
         elif isinstance(field, forms.BooleanField):
-            chips.append((str(field.label), _query_without(request, name)))
+            found.append((str(field.label), query_without(request, name)))
         else:
-            chips.append((f"{field.label}: {value}", _query_without(request, name)))
-    return chips
+            found.append((f"{field.label}: {value}", query_without(request, name)))
+    return found
 
 
 # Filters shown as one chip for both ends: the first names the second.
@@ -79,7 +79,7 @@ def _range_chip(request: HttpRequest, form, first: str, second: str) -> tuple[st
     start, end = form.cleaned_data.get(first), form.cleaned_data.get(second)
     label = _("Local dates") if first == "date_from" else _("Time of day")
     shown = "–".join(str(v) if v is not None else "…" for v in (start, end))
-    return f"{label}: {shown}", _query_without(request, first, second)
+    return f"{label}: {shown}", query_without(request, first, second)
 
 
 def _value_chip(request: HttpRequest, field, name: str, value) -> tuple[str, str]:
@@ -90,7 +90,7 @@ def _value_chip(request: HttpRequest, field, name: str, value) -> tuple[str, str
     return f"{field.label}: {shown}", query.urlencode()
 
 
-def _query_without(request: HttpRequest, *names: str) -> str:
+def query_without(request: HttpRequest, *names: str) -> str:
     query = request.GET.copy()
     for name in names:
         query.pop(name, None)
@@ -116,17 +116,17 @@ def browse(request: HttpRequest) -> HttpResponse:
     except paging.BadCursor:
         page, bad_page = paging.Page([], None, None), True
     places = access.places(access.viewer(request), {s.location_id for s in page.rows})
-    filters_only = _query_without(request, "after", "before", "sort", "view")
+    filters_only = query_without(request, "after", "before", "sort", "view")
     context = {
         "filter": filterset,
-        "chips": _chips(request, filterset),
+        "chips": chips(request, filterset),
         "rows": [(s, places[s.location_id]) for s in page.rows],
         "page": page,
         # Counted by a second request (count below): the page need not wait for it.
         "count_url": f"{reverse('sightings:count')}?{filters_only}",
         "order": order,
         "grid": grid,
-        "query": _query_without(request, "after", "before"),
+        "query": query_without(request, "after", "before"),
         "filters_only": filters_only,
         "bad_page": bad_page,
     }
@@ -171,8 +171,8 @@ def map_page(request: HttpRequest) -> HttpResponse:
     filterset = _filtered(request)[0]
     context = {
         "filter": filterset,
-        "chips": _chips(request, filterset),
-        "query": _query_without(request, "after", "before", "sort", "view"),
+        "chips": chips(request, filterset),
+        "query": query_without(request, "after", "before", "sort", "view"),
         "tile_url": settings.MAP_TILE_URL,
         "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
     }
@@ -197,7 +197,7 @@ def geojson(request: HttpRequest) -> HttpResponse:
     counts = _counts_per_location(results) if by_species else {}
     countries = {code: str(label) for code, label in Country.choices}
     places = access.places(access.viewer(request), totals)
-    link = f"{reverse('sightings:browse')}?{_query_without(request, 'location')}&location="
+    link = f"{reverse('sightings:browse')}?{query_without(request, 'location')}&location="
     link = link.replace("?&", "?")
     # Every station, in one pass: fewer than the sightings by far, and cheaper to read than
     # to pick out by tens of thousands of ids.

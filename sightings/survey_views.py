@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from sightings import access, effort, exports, occupancy, survey
-from sightings.browsing import _chips
+from sightings.browsing import chips
 from sightings.filters import SightingFilter
 from sightings.forms import HistoryForm, SurveyForm
 from sightings.models import Species
@@ -126,7 +126,7 @@ def survey_page(request: HttpRequest) -> HttpResponse:
     names = {species.record_name: species for species in Species.objects.all()}
     context = {
         "filter": asked.filterset,
-        "chips": _chips(request, asked.filterset),
+        "chips": chips(request, asked.filterset),
         "survey": asked,
         "query": request.GET.urlencode(),
         "event_rows": [_shown(row, names) for row in asked.events[1 : SHOWN_ROWS + 1]],
