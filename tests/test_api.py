@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 
 import pytest
 from django.core.cache import cache
@@ -266,3 +268,41 @@ def test_an_id_past_64_bits_is_not_found(client, alice):
 def test_the_token_page_links_to_the_documentation(client, boris):
     client.force_login(boris)
     assert b'href="/api/v1/docs/"' in client.get("/account/tokens/").content
+
+
+def test_the_counts_are_shared_when_the_cache_is_a_redis(client, alice, settings):
+    """With CACHE_URL (settings.py) the counts live in Redis, where every gunicorn process
+    and machine reads the same one; another connection, here another process, sees it."""
+    broker = settings.CELERY_BROKER_URL  # the tests' Redis: a server, or the local one's socket
+    location = broker.replace("redis+socket://", "unix://")
+    location = location.rsplit("/", 1)[0] + "/15" if location.startswith("redis://") else location
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location}
+    }
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"user": "3/minute"}
+    }  # fmt: skip
+    cache.clear()
+    try:
+        token = f"Token {Token.objects.create(user=alice).key}"
+        for _ in range(2):
+            assert client.get("/api/v1/species/", HTTP_AUTHORIZATION=token).status_code == 200
+        count = subprocess.run(
+            [sys.executable, "-c", READ_COUNT, location, str(alice.pk)],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        assert count == "2"
+    finally:
+        cache.clear()
+
+
+# In another process: the length of the user's throttle history, as DRF's
+# SimpleRateThrottle keeps it (a list of request times under throttle_user_<id>).
+READ_COUNT = """
+import sys
+from django.conf import settings
+settings.configure(CACHES={"default": {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": sys.argv[1]}})
+from django.core.cache import cache
+print(len(cache.get(f"throttle_user_{sys.argv[2]}") or []))
+"""
