@@ -40,6 +40,7 @@ def start_redis(folder: Path, persistent: bool = True) -> subprocess.Popen:
             "--appendfsync", "everysec", "--save", "", "--loglevel", "warning",
         ],
         stdout=subprocess.DEVNULL,
+        process_group=0,  # its own group: stopped by whoever started it, not by Ctrl-C
     )  # fmt: skip
     deadline = time.monotonic() + 10
     while not answers(folder):

@@ -104,6 +104,8 @@ def rundev(tmp_path):
     yield process, f"http://127.0.0.1:{port}", output
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGKILL)
+    for line in _processes_of(tmp_path, with_pids=True).splitlines():  # a failed test's
+        os.kill(int(line.split()[0]), signal.SIGKILL)
 
 
 def test_make_run_serves_the_app_with_a_worker_and_demo_logins(rundev, tmp_path):
@@ -121,7 +123,7 @@ def test_make_run_serves_the_app_with_a_worker_and_demo_logins(rundev, tmp_path)
     assert (tmp_path / "db.sqlite3").exists()
     os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in the terminal
     process.wait(timeout=30)
-    wait_until(lambda: "celery" not in _processes_in_group(process.pid), 30)
+    wait_until(lambda: "celery" not in _processes_of(tmp_path), 30)
 
 
 def _answers(browser: Browser) -> bool:
@@ -132,15 +134,17 @@ def _answers(browser: Browser) -> bool:
     return True
 
 
-def _processes_in_group(group: int) -> str:
-    result = subprocess.run(["ps", "-o", "args=", "-g", str(group)], capture_output=True, text=True)
-    return result.stdout
+def _processes_of(folder: Path, with_pids: bool = False) -> str:
+    """The command lines of the processes of one make run: its services live in its VAR_DIR."""
+    columns = "pid=,args=" if with_pids else "args="
+    result = subprocess.run(["ps", "-ww", "-eo", columns], capture_output=True, text=True)
+    return "\n".join(line for line in result.stdout.splitlines() if str(folder) in line)
 
 
-def test_make_run_starts_a_worker_that_died_again_and_says_so(rundev):
+def test_make_run_starts_a_worker_that_died_again_and_says_so(rundev, tmp_path):
     process, base, output = rundev
     wait_until(lambda: " ready." in "".join(output), 90, "".join(output))
-    worker = _celery_main_process(process.pid)
+    worker = _celery_main_process(tmp_path)
     os.kill(worker, signal.SIGKILL)
     wait_until(lambda: "the Celery worker stopped" in "".join(output), 30, "".join(output))
     wait_until(lambda: "".join(output).count(" ready.") >= 2, 90, "".join(output))
@@ -152,16 +156,26 @@ def test_make_run_starts_a_worker_that_died_again_and_says_so(rundev):
     wait_until(lambda: json.loads(browser.get(progress)[1])["done"], 60, "".join(output))
     os.killpg(process.pid, signal.SIGINT)
     process.wait(timeout=30)
+    # The worker it started again stops with it too, even one it was starting as Ctrl-C came.
+    wait_until(lambda: "celery" not in _processes_of(tmp_path), 30)
 
 
-def _celery_main_process(group: int) -> int:
-    """The worker's main process: the oldest celery process of make run's group."""
+def _celery_main_process(folder: Path) -> int:
+    """The worker's main process: the oldest celery process of this make run."""
     result = subprocess.run(
-        ["ps", "-o", "pid=,args=", "-g", str(group), "--sort", "start_time"],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        ["ps", "-ww", "-eo", "pid=,args=", "--sort", "start_time"], capture_output=True, text=True
+    )
     return next(
         int(line.split()[0])
         for line in result.stdout.splitlines()
-        if "celery -A neaspec_traps worker" in line
+        if "celery -A neaspec_traps worker" in line and str(folder) in line
     )
+
+
+def test_make_run_stopped_by_a_service_manager_stops_its_services(rundev, tmp_path):
+    process, base, output = rundev
+    wait_until(lambda: " ready." in "".join(output), 90, "".join(output))
+    assert "redis-server" in _processes_of(tmp_path)
+    process.terminate()  # SIGTERM to make run alone, as systemd or a closed terminal does
+    process.wait(timeout=60)
+    wait_until(lambda: not _processes_of(tmp_path), 30, lambda: _processes_of(tmp_path))

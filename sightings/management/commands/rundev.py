@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -48,17 +49,28 @@ class Command(BaseCommand):
         # A lower CPU priority keeps pages responsive while a card is being processed.
         services.add(
             "the Celery worker",
-            lambda: subprocess.Popen(worker_command(beat=True), preexec_fn=lambda: os.nice(10)),
+            lambda: subprocess.Popen(
+                worker_command(beat=True), preexec_fn=lambda: os.nice(10), process_group=0
+            ),
         )
         self.stdout.write(
             f"\nOpen http://{options['addrport']}/ and log in as cn-uploader / demo "
             f"(other demo users above). Database: {settings.DATABASES['default']['NAME']}; "
             f"broker: {settings.CELERY_BROKER_URL}\n"
         )
+        # Closing the terminal (SIGHUP) or a service manager's stop (SIGTERM) must stop the
+        # services too: each is in a process group of its own, which only Ctrl-C's way out
+        # of runserver (the finally below) reaches.
+        for number in (signal.SIGHUP, signal.SIGTERM):
+            signal.signal(number, _exit)
         try:
             call_command("runserver", options["addrport"])
         finally:
             services.stop()
+
+
+def _exit(number: int, frame) -> None:
+    raise SystemExit(128 + number)
 
 
 class Supervisor:
@@ -68,35 +80,65 @@ class Supervisor:
         self.say = say
         self.services: list[Service] = []
         self.stopping = threading.Event()
+        # Held while a service is started or the stop begins: Ctrl-C stops the services
+        # too, and one the watcher starts again during the stop would outlive it.
+        self.lock = threading.Lock()
         threading.Thread(target=self._watch, daemon=True).start()
 
     def add(self, name: str, start: Callable[[], subprocess.Popen]) -> None:
         self.services.append(Service(name, start))
 
     def stop(self) -> None:
-        self.stopping.set()
+        with self.lock:
+            self.stopping.set()
         for service in reversed(self.services):
-            service.process.terminate()
+            service.signal(signal.SIGTERM)
         for service in reversed(self.services):
             try:
                 service.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                service.process.kill()
+                pass
+            service.signal(signal.SIGKILL)  # whatever of it is left
 
     def _watch(self) -> None:
         while not self.stopping.wait(1):
             for service in self.services:
-                if service.process.poll() is not None and not self.stopping.is_set():
-                    service.restart(self.say)
+                if service.process.poll() is not None:
+                    self._restart(service)
+
+    def _restart(self, service: Service) -> None:
+        # A worker killed outright (out of memory, say) leaves its pool and its embedded
+        # beat behind, and a second beat would send every periodic task twice.
+        service.signal(signal.SIGKILL)
+        delay = service.died(self.say)
+        if self.stopping.wait(delay):
+            return
+        with self.lock:
+            if not self.stopping.is_set():
+                service.begin()
 
 
 class Service:
     def __init__(self, name: str, start: Callable[[], subprocess.Popen]) -> None:
-        self.name, self.start = name, start
-        self.process, self.started_at, self.quick_deaths = start(), time.monotonic(), 0
+        self.name, self.start, self.quick_deaths = name, start, 0
+        self.begin()
 
-    def restart(self, say: Callable[[str], None]) -> None:
-        # One that keeps dying at once is started again less and less often.
+    def begin(self) -> None:
+        # Each service is the leader of a process group of its own (process_group=0), so
+        # that it can be stopped with everything it started, and Ctrl-C in the terminal
+        # reaches this command only, which stops the services in order.
+        self.process, self.started_at = self.start(), time.monotonic()
+
+    def signal(self, number: int) -> None:
+        """Send the signal to the service and every process it started."""
+        try:
+            os.killpg(self.process.pid, number)
+        except ProcessLookupError:
+            pass  # all gone already
+
+    def died(self, say: Callable[[str], None]) -> float:
+        """Say so; the seconds to wait before starting it again: one that keeps dying at
+        once is started again less and less often."""
         lived = time.monotonic() - self.started_at
         self.quick_deaths = self.quick_deaths + 1 if lived < 60 else 0
         delay = min(2**self.quick_deaths, 30) if self.quick_deaths else 0
@@ -104,5 +146,4 @@ class Service:
             f"\n{self.name} stopped (exit code {self.process.returncode}); starting it again"
             f"{f' in {delay} s' if delay else ''}.\n"
         )
-        time.sleep(delay)
-        self.process, self.started_at = self.start(), time.monotonic()
+        return delay
