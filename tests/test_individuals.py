@@ -111,7 +111,7 @@ def test_the_team_sees_its_own_pending_sighting_and_its_station_exactly(client, 
     assert detections(page) == [seen["cn"].pk, seen["cn_pending"].pk, seen["ru"].pk]
     assert "waiting for review" in page
     # Dated by the station's day: 02:00 UTC is 10:00 in Shanghai.
-    assert '<span class="when">2009-04-21</span>' in page and "10:00</a>" in page
+    assert '<span class="when">2009-04-21</span>' in page and "10:00 +0800</a>" in page
     assert station_places(page) == {
         "HC-07": ("43.085300", "130.956400", "false"),
         "KP-12": ("43.150000", "131.450000", "true"),

@@ -122,8 +122,16 @@ def test_make_run_serves_the_app_with_a_worker_and_demo_logins(rundev, tmp_path)
     assert json.loads(browser.get(progress)[1])["states"]["processed"] == 1
     assert (tmp_path / "db.sqlite3").exists()
     os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in the terminal
-    process.wait(timeout=30)
+    stopped(process, output)
     wait_until(lambda: "celery" not in _processes_of(tmp_path), 30)
+
+
+def stopped(process: subprocess.Popen, output: list[str]) -> None:
+    """Wait for make run to stop its services and exit (each service may take 30 s)."""
+    try:
+        process.wait(timeout=90)
+    except subprocess.TimeoutExpired:
+        pytest.fail("make run did not stop:\n" + "".join(output)[-4000:])
 
 
 def _answers(browser: Browser) -> bool:
@@ -155,7 +163,7 @@ def test_make_run_starts_a_worker_that_died_again_and_says_so(rundev, tmp_path):
     progress = f"/batches/{uploaded['batch']}/progress/"
     wait_until(lambda: json.loads(browser.get(progress)[1])["done"], 60, "".join(output))
     os.killpg(process.pid, signal.SIGINT)
-    process.wait(timeout=30)
+    stopped(process, output)
     # The worker it started again stops with it too, even one it was starting as Ctrl-C came.
     wait_until(lambda: "celery" not in _processes_of(tmp_path), 30)
 

@@ -33,6 +33,8 @@ def main_pages(exchange: dict) -> list[tuple[str, str, str]]:
         ("map", "en", "/map/"),
         ("browse-grid-zh-hans", "zh-hans", "/sightings/?view=grid"),
         ("annotation-ru", "ru", f"/events/{draft.event_id}/"),
+        ("survey", "en", "/analysis/survey/"),
+        ("activity-ru", "ru", f"/analysis/activity/?species={exchange['named'].species_id}"),
     ]
 
 
