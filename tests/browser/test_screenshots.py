@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from sightings import independence
+from sightings.models import Sighting
+
 from .conftest import log_in
 
 VIEWPORT = {"width": 1366, "height": 900}
@@ -21,6 +24,10 @@ BUDGET_BYTES = 400_000
 def main_pages(exchange: dict) -> list[tuple[str, str, str]]:
     """(file name, language, address) of each page the README shows."""
     cn = exchange["cn"]
+    # The analysis pages count independent detections, which a worker marks after naming.
+    named = Sighting.objects.exclude(species=None)
+    for location, species in named.values_list("location", "species").distinct():
+        independence.update_series(location, species)
     deployment, batch = cn[0].deployment_id, cn[0].batch_id
     draft = next(media for media in cn if media.event_id != cn[0].event_id)
     return [
@@ -34,7 +41,7 @@ def main_pages(exchange: dict) -> list[tuple[str, str, str]]:
         ("browse-grid-zh-hans", "zh-hans", "/sightings/?view=grid"),
         ("annotation-ru", "ru", f"/events/{draft.event_id}/"),
         ("survey", "en", "/analysis/survey/"),
-        ("activity-ru", "ru", f"/analysis/activity/?species={exchange['named'].species_id}"),
+        ("individual-ru", "ru", f"/individuals/{exchange['individual'].pk}/"),
     ]
 
 
