@@ -35,6 +35,9 @@ class Command(BaseCommand):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
 
     def handle(self, *args, **options) -> None:
+        # Ctrl-C must stop it even where it was started with SIGINT ignored (as a shell
+        # starts a command in the background with &, which Python then leaves ignored).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         # runserver's autoreloader runs this command again in a child process (RUN_MAIN set):
         # that child only serves; set-up and the services belong to the first process.
         if os.environ.get("RUN_MAIN"):
