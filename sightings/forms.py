@@ -348,10 +348,18 @@ class DeploymentForm(forms.ModelForm):
         return cleaned
 
 
-class ActivityForm(forms.Form):
-    """What the activity page compares, beside the browser's filters (filters.py), in the
-    same form: its fields name that form (form="filters") from outside it. DEFAULTS fill in
-    what a query leaves out."""
+class BesideTheFilters(forms.Form):
+    """Options a page shows beside the browser's filters and sends with them: each field
+    names the filters' form (form="filters") from outside it, so one Filter sends all."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs["form"] = "filters"
+
+
+class ActivityForm(BesideTheFilters):
+    """What the activity page compares; DEFAULTS fill in what a query leaves out."""
 
     COMPARE = [
         ("species", _("Species with species")),
@@ -362,11 +370,11 @@ class ActivityForm(forms.Form):
 
     compare = forms.ChoiceField(
         label=_("Compare"), choices=COMPARE,
-        widget=forms.RadioSelect(attrs={"form": "filters"}),
+        widget=forms.RadioSelect(),
     )  # fmt: skip
     time = forms.ChoiceField(
         label=_("Time of day as"), choices=TIME,
-        widget=forms.RadioSelect(attrs={"form": "filters"}),
+        widget=forms.RadioSelect(),
     )  # fmt: skip
 
 
@@ -413,43 +421,36 @@ MalfunctionFormSet = forms.inlineformset_factory(
 )
 
 
-class SurveyForm(forms.Form):
-    """The survey page's options beside the browser's filters (their fields name that form,
-    form="filters", as ActivityForm's do): the camera_operation and survey_report commands'
-    options, with their defaults (unset: the command's default)."""
+class SurveyForm(BesideTheFilters):
+    """The survey page's options: the camera_operation and survey_report commands' options,
+    with their defaults (unset: the command's default)."""
 
     min_delta = forms.FloatField(
         label=_("Minutes between independent records"), required=False, min_value=0,
         help_text=_("Empty: the site's rule, as the sightings are marked."),
-        widget=forms.NumberInput(attrs={"form": "filters", "step": "any"}),
+        widget=forms.NumberInput(attrs={"step": "any"}),
     )  # fmt: skip
     occasion_start_hour = forms.TypedChoiceField(
         label=_("Days start at"), required=False, coerce=int, empty_value=0,
         choices=[(hour, f"{hour:02d}:00") for hour in range(24)],
-        widget=forms.Select(attrs={"form": "filters"}),
     )  # fmt: skip
     no_problems = forms.BooleanField(
         label=_("Ignore malfunction periods"), required=False,
-        widget=forms.CheckboxInput(attrs={"form": "filters"}),
     )  # fmt: skip
     all_cams_on = forms.BooleanField(
         label=_("A station is on only while all its cameras are"), required=False,
-        widget=forms.CheckboxInput(attrs={"form": "filters"}),
     )  # fmt: skip
     cameras_independent = forms.BooleanField(
         label=_("A station's cameras add up"), required=False,
-        widget=forms.CheckboxInput(attrs={"form": "filters"}),
     )  # fmt: skip
     by_camera = forms.BooleanField(
         label=_("Camera operation: a row per camera"), required=False,
-        widget=forms.CheckboxInput(attrs={"form": "filters"}),
     )  # fmt: skip
 
 
-class HistoryForm(forms.Form):
-    """The detection_history command's options on the survey page (in the same form as the
-    filters); what only camtrapR's rules can check is checked by occupancy.py, whose
-    messages the page shows as the command does."""
+class HistoryForm(BesideTheFilters):
+    """The detection_history command's options on the survey page; what only camtrapR's
+    rules can check is checked by occupancy.py, whose messages the page shows."""
 
     # Its fields are in the filters' form: "required" in the page would stop every Filter.
     use_required_attribute = False
@@ -457,46 +458,40 @@ class HistoryForm(forms.Form):
     history_species = forms.ModelChoiceField(
         label=_("Species"), queryset=Species.objects.exclude(kind=Species.Kind.BLANK),
         error_messages={"required": _("Choose the species of the detection history.")},
-        widget=forms.Select(attrs={"form": "filters"}),
     )  # fmt: skip
     occasion_length = forms.IntegerField(
         label=_("Occasion length (days)"),
         error_messages={"required": _("Give the occasion length in days.")},
-        widget=forms.NumberInput(attrs={"form": "filters"}),
     )  # fmt: skip
     day1 = forms.CharField(
         label=_("Occasions start"), required=False, max_length=20,
         help_text=_("station (each station's first day), survey (the first station's) or a "
                     "date, YYYY-MM-DD"),
-        widget=forms.TextInput(attrs={"form": "filters", "list": "day1-choices"}),
+        widget=forms.TextInput(attrs={"list": "day1-choices"}),
     )  # fmt: skip
     output = forms.ChoiceField(
         label=_("Output"), required=False,
         choices=[("binary", _("Detected or not (binary)")),
                  ("count", _("Number of detections (count)"))],
-        widget=forms.RadioSelect(attrs={"form": "filters"}),
+        widget=forms.RadioSelect(),
     )  # fmt: skip
     include_effort = forms.BooleanField(
         label=_("Include the effort"), required=False,
         help_text=_("Incomplete occasions are kept, with the effort as a matrix of its own; "
                     "without it they are NA."),
-        widget=forms.CheckboxInput(attrs={"form": "filters"}),
     )  # fmt: skip
     scale_effort = forms.BooleanField(
         label=_("Scale the effort"), required=False,
-        widget=forms.CheckboxInput(attrs={"form": "filters"}),
     )  # fmt: skip
     min_active_days = forms.FloatField(
         label=_("Fewest active days in an occasion"), required=False,
-        widget=forms.NumberInput(attrs={"form": "filters", "step": "any"}),
+        widget=forms.NumberInput(attrs={"step": "any"}),
     )  # fmt: skip
     buffer = forms.IntegerField(
         label=_("Buffer (days)"), required=False,
-        widget=forms.NumberInput(attrs={"form": "filters"}),
     )  # fmt: skip
     max_days = forms.IntegerField(
         label=_("Most days per station"), required=False,
-        widget=forms.NumberInput(attrs={"form": "filters"}),
     )  # fmt: skip
 
     # What a query that names none of them means (the command's defaults).
