@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import os
@@ -18,6 +19,11 @@ from ..conftest import CAMTRAPR, TESTDATA
 from ..test_processing import process
 
 CHROMIUM = "/usr/bin/chromium"
+# A 1×1 PNG, served in place of every map tile: no network here, and a tile that loads
+# shows that img-src allows the tile server.
+TILE = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 
 
 @pytest.fixture(scope="session")
@@ -56,6 +62,24 @@ def log_in(page, live_server, username: str) -> None:
     page.fill("#id_password", "password")
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
+
+
+def watch(page) -> list[str]:
+    """Every CSP violation the browser reports in the console, and every script error; map
+    tiles are served as TILE."""
+    problems: list[str] = []
+
+    def console(message) -> None:
+        if "Content Security Policy" in message.text:
+            problems.append(message.text)
+
+    page.on("console", console)
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.route(
+        "**/tile.openstreetmap.org/**",
+        lambda route: route.fulfill(status=200, content_type="image/png", body=TILE),
+    )
+    return problems
 
 
 @pytest.fixture

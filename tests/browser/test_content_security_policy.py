@@ -2,37 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 
 from sightings.models import Individual, Sighting, Species
 
 from ..test_events import shoot
-from .conftest import log_in
-
-# A 1×1 PNG, served in place of every map tile: no network here, and a tile that loads
-# shows that img-src allows the tile server.
-TILE = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
-)
-
-
-def watch(page) -> list[str]:
-    """Every CSP violation the browser reports in the console, and every script error."""
-    problems: list[str] = []
-
-    def console(message) -> None:
-        if "Content Security Policy" in message.text:
-            problems.append(message.text)
-
-    page.on("console", console)
-    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-    page.route(
-        "**/tile.openstreetmap.org/**",
-        lambda route: route.fulfill(status=200, content_type="image/png", body=TILE),
-    )
-    return problems
+from .conftest import log_in, watch
 
 
 @pytest.fixture

@@ -3,36 +3,13 @@ chosen species, under the Content-Security-Policy, with nothing refused."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 
 import pytest
 
 from sightings.models import Deployment, Event, Location, Sighting, Species
 
-from .conftest import log_in
-
-# A 1×1 PNG for every map tile: there is no network here.
-TILE = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
-)
-
-
-def watch(page) -> list[str]:
-    """CSP violations the browser reports, and script errors."""
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
-    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-    page.route(
-        "**/tile.openstreetmap.org/**",
-        lambda route: route.fulfill(status=200, content_type="image/png", body=TILE),
-    )
-    return problems
+from .conftest import log_in, watch
 
 
 @pytest.fixture
