@@ -12,10 +12,12 @@ from .conftest import BASE_DIR, TESTDATA
 # Where code, tests, benchmarks and the commands that run them live.
 SCANNED = ["tests", "bench", "sightings", "neaspec_traps", ".ci", "Makefile", "pyproject.toml"]
 
-# The sibling folder as a path names it: "../shared", its absolute path on the team's machines,
-# or "shared" as a quoted path part (parents[2] / "shared", "shared/testdata/..."). Words such
-# as @shared_task or "shared sightings" are not paths.
-PATH_TO_SHARED = re.compile(r"\.\./shared\b|/work/shared\b|[\"']shared[/\"']")
+# The sibling folder, by its name (spelt here in pieces, so that this guard does not name
+# the folder itself), as a path names it: one level up, its absolute path on the team's
+# machines, or its name as a quoted path part (parents[2] / "<name>", "<name>/testdata/...").
+# Words such as @shared_task or "shared sightings" are not paths.
+SIBLING = "sha" + "red"
+PATH_TO_SHARED = re.compile(rf"\.\./{SIBLING}\b|/work/{SIBLING}\b|[\"']{SIBLING}[/\"']")
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".heic", ".heif", ".tif", ".tiff"}
 
@@ -53,13 +55,14 @@ def test_nothing_points_at_the_shared_folder():
 def test_a_path_to_the_shared_folder_is_found(tmp_path):
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "conftest.py").write_text(
-        'SHARED = Path(__file__).parents[2] / "shared"\nTESTDATA = BASE_DIR / "tests" / "data"\n'
+        f'SHARED = Path(__file__).parents[2] / "{SIBLING}"\n'
+        'TESTDATA = BASE_DIR / "tests" / "data"\n'
     )
     (tmp_path / "bench").mkdir()
-    (tmp_path / "bench" / "README.md").write_text("Figures\n\nSee ../shared/PERFORMANCE.md.\n")
+    (tmp_path / "bench" / "README.md").write_text(f"Figures\n\nSee ../{SIBLING}/PERFORMANCE.md.\n")
     (tmp_path / "sightings").mkdir()
     (tmp_path / "sightings" / "tasks.py").write_text("@shared_task\n# the shared sightings\n")
-    (tmp_path / "Makefile").write_text("test:\n\tpytest /work/shared/testdata\n")
+    (tmp_path / "Makefile").write_text(f"test:\n\tpytest /work/{SIBLING}/testdata\n")
     assert paths_to_shared(tmp_path) == ["Makefile:2", "bench/README.md:3", "tests/conftest.py:1"]
 
 
